@@ -1,0 +1,179 @@
+"""SQLAlchemy 2.0 typed models: the contract between the crawler, the classifier stage and the digests.
+
+Schema changes go through Alembic (``storage/migrations``); never call ``create_all`` outside tests of
+the migrations themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# A naming convention makes constraint names stable across SQLite and PostgreSQL, which Alembic's
+# batch mode on SQLite needs to drop or alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns aware UTC values.
+
+    SQLite has no time zone type and returns naive values; without this, comparisons between a stored
+    value and ``utcnow()`` raise on SQLite but not on PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Raqib stores aware UTC datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    """A configured outlet feed/sitemap/listing; rows are upserted from sources.yaml at crawl start."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    outlet: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(8), default="")
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl process: what it was asked to crawl, how it ended and what it counted."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Comma-separated source names: a run may cover one source or a group.
+    sources: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # running | finished | failed | timeout | killed
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    articles_stored: Mapped[int] = mapped_column(Integer, default=0)
+    # Scrapy stats (raqib/* and downloader counters), JSON-safe.
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # [{"url": ..., "source": ..., "reason": ..., "detail": ...}]
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Article(Base):
+    """One fetched page, stored whatever its language or extraction outcome.
+
+    Pages that failed extraction permanently (empty, not HTML, 404) are kept with their status so
+    the next crawl does not download them again; transient failures (5xx, timeouts) are not stored
+    and only recorded in the crawl run.
+    """
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    requested_url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), nullable=True, index=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), nullable=True)
+    http_status: Mapped[int] = mapped_column(Integer, default=200)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(Text, default="")
+    sitename: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    published_at_raw: Mapped[str] = mapped_column(Text, default="")
+    # Where the date came from and how sure we are: high (meta/JSON-LD/feed), medium (visible Arabic
+    # date in the page), low (guessed, e.g. from the URL), none.
+    date_confidence: Mapped[str] = mapped_column(String(16), default="none")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    encoding: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(16), default="")
+    language_probability: Mapped[float] = mapped_column(Float, default=0.0)
+    content_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # ok | empty | not_html | unparseable | too_short | duplicate
+    extraction_status: Mapped[str] = mapped_column(String(32), default="ok")
+    extraction_error: Mapped[str] = mapped_column(Text, default="")
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), nullable=True)
+
+    source: Mapped[Source | None] = relationship()
+    classification: Mapped[Classification | None] = relationship(back_populates="article", uselist=False)
+
+
+class ArticleUrl(Base):
+    """Every URL form that led to an article (requested, redirected, page canonical, AMP).
+
+    The skip-already-stored middleware looks here, so a story reached again through another alias is
+    not downloaded twice.
+    """
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+
+
+class Classification(Base):
+    """The classifier's current decision for an article; replaced when the rules version changes."""
+
+    __tablename__ = "classifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), unique=True)
+    label: Mapped[str] = mapped_column(String(16), index=True)  # core | related | none
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    snippets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules_version: Mapped[str] = mapped_column(String(64), index=True)
+    classified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="classification")
+
+
+Index("ix_articles_source_published", Article.source_id, Article.published_at)

@@ -1,0 +1,129 @@
+"""Downloader middlewares: refuse what must not be fetched, skip what is already stored.
+
+Both run on every request, including the ones the redirect middleware re-schedules, so a redirect to
+another host or to a private address is refused exactly like a direct link to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.signals import fetch_failed
+from crawler.urls import canonicalize_url, url_hash
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the guard refused; ``reason`` is counted in stats and recorded in the crawl run."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+def _networks(values: Any) -> list[IPNetwork]:
+    if isinstance(values, str):
+        values = [v for v in values.split(",") if v.strip()]
+    return [ipaddress.ip_network(v.strip(), strict=False) for v in values or []]
+
+
+class UrlGuardMiddleware:
+    """http/https only, the source's allowed domains only, and never a blocked network.
+
+    A feed that links or redirects to another host, or a host that resolves into a private or
+    link-local range, is refused with a reason.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.blocked = _networks(settings.getlist("RAQIB_BLOCKED_NETWORKS"))
+        self.allowed = _networks(settings.getlist("RAQIB_ALLOWED_NETWORKS"))
+        # Per-crawl cache: a host resolves once per crawl, not once per article.
+        self._resolved: dict[str, list[ipaddress.IPv4Address | ipaddress.IPv6Address]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UrlGuardMiddleware:
+        return cls(crawler)
+
+    def _refuse(self, request: Request, reason: str, detail: str) -> RefusedRequest:
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(f"raqib/refused/{reason}")
+        self.crawler.signals.send_catch_log(
+            fetch_failed, url=request.url, reason=f"refused_{reason}", detail=detail
+        )
+        logger.info("Refused %s: %s (%s)", request.url, reason, detail)
+        return RefusedRequest(reason, detail)
+
+    async def _addresses(self, host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        if host in self._resolved:
+            return self._resolved[host]
+        try:
+            addrs = [ipaddress.ip_address(host)]
+        except ValueError:
+            try:
+                infos = await asyncio.to_thread(socket.getaddrinfo, host, None, proto=socket.IPPROTO_TCP)
+                addrs = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+            except OSError:
+                addrs = []  # let the downloader report the DNS failure with its own reason
+        self._resolved[host] = addrs
+        return addrs
+
+    def _blocked(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        if any(addr in net for net in self.allowed):
+            return False
+        return any(addr in net for net in self.blocked)
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlparse_cached(request)
+        if parts.scheme not in ("http", "https"):
+            raise self._refuse(request, "scheme", parts.scheme or "no scheme")
+        host = (parts.hostname or "").lower()
+        source = getattr(self.crawler.spider, "source", None)
+        if source is not None and not source.allows_host(host):
+            raise self._refuse(request, "offsite", f"{host} is not among {', '.join(source.allowed_domains)}")
+        for addr in await self._addresses(host):
+            if self._blocked(addr):
+                raise self._refuse(request, "private_address", f"{host} resolves to {addr}")
+
+
+class SkipStoredMiddleware:
+    """Article requests whose URL (in any known alias form) is already stored are not downloaded."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SkipStoredMiddleware:
+        if not crawler.settings.getbool("RAQIB_SKIP_STORED", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if not request.meta.get("raqib_article"):
+            return
+        store = getattr(self.crawler, "raqib_store", None)
+        if store is None:
+            return
+        candidates = {url_hash(canonicalize_url(request.url))}
+        if request.meta.get("raqib_url_hash"):
+            candidates.add(request.meta["raqib_url_hash"])
+        if await store.any_known(candidates):
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("raqib/skip/already_stored")
+            raise IgnoreRequest(f"already stored: {request.url}")

@@ -1,0 +1,32 @@
+"""Classify stage: the rule classifier on accepted languages, in a worker process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.items import ArticleItem
+from crawler.workers import classify_in_worker, get_executor, run_in_worker
+
+
+class ClassifyPipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.languages = set(crawler.settings.getlist("RAQIB_ACCEPTED_LANGUAGES", ["ar", "en", "fr"]))
+        self.rules_dir = crawler.settings.get("RAQIB_RULES_DIR") or None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ClassifyPipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
+        stats = self.crawler.stats
+        if item.extraction_status != "ok":
+            return item
+        if item.language not in self.languages:
+            stats.inc_value("raqib/classify/skipped_language")
+            return item
+        item.classification = await run_in_worker(
+            get_executor(self.crawler), classify_in_worker, self.rules_dir, item.text, item.title, item.language
+        )
+        stats.inc_value(f"raqib/classify/{item.classification['label']}")
+        return item

@@ -1,0 +1,78 @@
+"""Extract stage: body text and metadata with trafilatura, in a worker process."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.extraction import Hints, extract_article
+from crawler.items import ArticleItem
+from crawler.signals import fetch_failed
+from crawler.urls import canonicalize_url, url_hash
+from crawler.workers import get_executor, run_in_worker
+
+
+def _same_site(a: str, b: str) -> bool:
+    ha = (urlsplit(a).hostname or "").removeprefix("www.")
+    hb = (urlsplit(b).hostname or "").removeprefix("www.")
+    return bool(ha) and ha == hb
+
+
+class ExtractPipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.min_chars = crawler.settings.getint("RAQIB_MIN_TEXT_CHARS", 200)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
+        stats = self.crawler.stats
+        if item.extraction_status:  # already failed upstream (e.g. HTTP 404)
+            return item
+        body, item.body = item.body or b"", None
+        hints = Hints(
+            title=item.hint_title,
+            published_raw=item.hint_published_raw,
+            summary=item.hint_summary,
+            author=item.hint_author,
+            language=item.hint_language,
+        )
+        result = await run_in_worker(
+            get_executor(self.crawler),
+            extract_article,
+            body,
+            item.final_url or item.requested_url,
+            item.content_type,
+            hints,
+            min_text_chars=self.min_chars,
+        )
+        item.extraction_status = result.status
+        item.extraction_error = result.error
+        item.title = result.title or item.hint_title
+        item.text = result.text
+        item.author = result.author
+        item.sitename = result.sitename
+        item.summary = result.description or item.hint_summary
+        item.published_at = result.published_at
+        item.published_at_raw = result.published_at_raw
+        item.date_confidence = result.date_confidence
+        item.encoding = result.encoding
+        item.content_hash = result.content_hash
+        # The page's own canonical URL wins when it stays on the same site; a syndicated copy that
+        # points at the original outlet keeps its own URL, or it would vanish into the original.
+        if result.canonical_url and _same_site(result.canonical_url, item.final_url or item.requested_url):
+            canonical = canonicalize_url(result.canonical_url)
+            if canonical != item.canonical_url:
+                item.aliases.append(item.canonical_url)
+                item.canonical_url = canonical
+                item.url_hash = url_hash(canonical)
+        if result.status == "ok":
+            stats.inc_value("raqib/extract/ok")
+        else:
+            stats.inc_value(f"raqib/extract/failed/{result.status}")
+            self.crawler.signals.send_catch_log(
+                fetch_failed, url=item.requested_url, reason=f"extract_{result.status}", detail=result.error
+            )
+        return item

@@ -1,0 +1,87 @@
+"""Run a crawl of some sources in this process (Scrapy's reactor: once per process)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from crawler.sources import Source
+from crawler.spiders.feed import FeedSpider
+from crawler.spiders.listing import ListingSpider
+from crawler.spiders.sitemap import SitemapSpider
+from crawler.workers import make_executor
+
+SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "listing": ListingSpider}
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlOutcome:
+    run_id: int
+    status: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def build_settings(overrides: Mapping[str, Any]) -> Settings:
+    settings = get_project_settings()
+    # get_project_settings finds scrapy.cfg only from the project folder; set the module explicitly
+    # so `raqib crawl` works from any directory.
+    settings.setmodule("crawler.settings", priority="project")
+    for key, value in overrides.items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(
+    sources: Sequence[Source],
+    database_url: str,
+    *,
+    run_id: int,
+    overrides: Mapping[str, Any] | None = None,
+) -> CrawlOutcome:
+    """Crawl ``sources`` concurrently into ``database_url``, reporting into crawl run ``run_id``."""
+    from storage.db import make_engine, session_factory, unit_of_work
+    from storage.models import CrawlRun
+
+    settings = build_settings(
+        {**(overrides or {}), "RAQIB_DATABASE_URL": database_url, "RAQIB_CRAWL_RUN_ID": run_id}
+    )
+    executor = make_executor(settings.getint("RAQIB_WORKERS", 1))
+    process = AsyncCrawlerProcess(settings)
+    crawlers = []
+    for source in sources:
+        crawler = process.create_crawler(SPIDERS[source.kind])
+        crawlers.append(crawler)
+        process.crawl(crawler, source=source, raqib_executor=executor)
+    status = "finished"
+    try:
+        process.start()
+    except KeyboardInterrupt:
+        status = "killed"
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    totals: dict[str, Any] = {}
+    for crawler in crawlers:
+        for key, value in (crawler.stats.get_stats() if crawler.stats else {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+        if reason not in (None, "finished"):
+            status = "failed" if status == "finished" else status
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            run = session.get(CrawlRun, run_id)
+            if run is not None:
+                run.status = status
+                run.finished_at = datetime.now(UTC)
+    finally:
+        engine.dispose()
+    return CrawlOutcome(run_id=run_id, status=status, stats=totals)

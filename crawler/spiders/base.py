@@ -1,0 +1,171 @@
+"""The base of the generic spiders: one configured ``Source`` in, article requests out.
+
+A spider discovers and downloads. It neither extracts, classifies nor writes to the database:
+the item pipelines do that, in the order set in ``crawler/settings.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseNeverReceived
+
+from crawler.items import ArticleItem
+from crawler.middlewares import RefusedRequest
+from crawler.signals import fetch_failed
+from crawler.sources import Source, SourcesError, load_sources, select_sources
+from crawler.urls import canonicalize_url, url_hash
+
+logger = logging.getLogger(__name__)
+
+
+def failure_reason(failure: Failure) -> tuple[str, str]:
+    """A short stable reason (for stats and the crawl run) and a human detail for a failed request."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}", f"HTTP {exc.response.status}"
+    if isinstance(exc, (TimeoutError, TCPTimedOutError)):
+        return "timeout", str(exc) or "download timed out"
+    if isinstance(exc, DNSLookupError):
+        return "dns", str(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused", str(exc)
+    if isinstance(exc, ResponseNeverReceived):
+        return "connection_lost", str(exc)
+    if isinstance(exc, CancelledError):
+        return "cancelled", "download cancelled (too large or stopped)"
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc)
+        if "max redirections" in text.lower():
+            return "redirect_loop", text
+        if "robots.txt" in text.lower():
+            return "robots_forbidden", text
+        return "ignored", text
+    return type(exc).__name__.lower(), str(exc)
+
+
+class SourceSpider(scrapy.Spider):
+    """Configured by ``-a source=NAME`` (and ``-s RAQIB_SOURCES_FILE=...`` for another sources file)."""
+
+    kind = ""
+    source: Source
+
+    def __init__(self, source: str | Source | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._source_arg = source
+        self._seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.source = spider._resolve_source(crawler.settings.get("RAQIB_SOURCES_FILE"))
+        # Scrapy reads these attributes for the download slot and the offsite check.
+        spider.allowed_domains = list(spider.source.allowed_domains)
+        if spider.source.politeness.download_delay is not None:
+            spider.download_delay = spider.source.politeness.download_delay
+        return spider
+
+    def _resolve_source(self, sources_file: str | None) -> Source:
+        arg = self._source_arg
+        if isinstance(arg, Source):
+            source = arg
+        elif not arg:
+            raise SourcesError(f"spider '{self.name}' needs a source: scrapy crawl {self.name} -a source=NAME")
+        else:
+            (source,) = select_sources(load_sources(sources_file), [arg])
+        if source.kind != self.kind:
+            raise SourcesError(f"source '{source.name}' is a {source.kind} source; run it with the '{source.kind}' spider")
+        return source
+
+    # -- requests --------------------------------------------------------------------------------
+    def _meta(self, **extra: Any) -> dict[str, Any]:
+        meta: dict[str, Any] = {"raqib_source": self.source.name, **extra}
+        if self.source.politeness.download_timeout is not None:
+            meta["download_timeout"] = self.source.politeness.download_timeout
+        return meta
+
+    def page_request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
+        """A request for a feed, sitemap or listing page."""
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=self._meta(), cb_kwargs=cb_kwargs)
+
+    def article_requests(self, url: str, **hints: str) -> Iterator[scrapy.Request]:
+        """At most one request per canonical article URL per crawl."""
+        canonical = canonicalize_url(url)
+        key = url_hash(canonical)
+        if key in self._seen:
+            self.crawler.stats.inc_value("raqib/discover/duplicate_link")
+            return
+        self._seen.add(key)
+        self.crawler.stats.inc_value("raqib/discover/articles")
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta=self._meta(raqib_article=True, raqib_url_hash=key),
+            cb_kwargs={"canonical": canonical, "key": key, "hints": hints},
+        )
+
+    def parse_article(self, response: Response, canonical: str, key: str, hints: dict[str, str]) -> ArticleItem:
+        self.crawler.stats.inc_value("raqib/articles/fetched")
+        final = response.url
+        aliases = [response.request.meta.get("redirect_urls", [None])[0] or response.request.url, final]
+        status = response.status
+        item = ArticleItem(
+            source=self.source.name,
+            requested_url=aliases[0],
+            canonical_url=canonical,
+            url_hash=key,
+            crawled_at=datetime.now(UTC),
+            final_url=final,
+            http_status=status,
+            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            body=response.body if status == 200 else None,
+            hint_title=hints.get("title", ""),
+            hint_published_raw=hints.get("published", ""),
+            hint_summary=hints.get("summary", ""),
+            hint_author=hints.get("author", ""),
+            hint_language=hints.get("language", "") or self.source.language,
+            aliases=[a for a in dict.fromkeys(aliases) if a],
+        )
+        if status != 200:
+            # Gone pages are stored as such so the next crawl does not fetch them again.
+            item.extraction_status = f"http_{status}"
+            item.extraction_error = f"HTTP {status}"
+            self._report(response.url, f"http_{status}", f"HTTP {status}")
+        return item
+
+    # -- failures --------------------------------------------------------------------------------
+    def _report(self, url: str, reason: str, detail: str) -> None:
+        self.crawler.stats.inc_value(f"raqib/fetch/failed/{reason}")
+        self.crawler.signals.send_catch_log(fetch_failed, url=url, reason=reason, detail=detail)
+
+    def on_error(self, failure: Failure) -> None:
+        if isinstance(failure.value, RefusedRequest):
+            return  # the guard has counted and recorded it
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else ""
+        reason, detail = failure_reason(failure)
+        if reason == "ignored" and "already stored" in detail:
+            return
+        logger.warning("%s failed: %s (%s)", url, reason, detail)
+        self._report(url, reason, detail)
+
+    def report_page_problem(self, url: str, reason: str, detail: str) -> None:
+        """For spiders: a feed/sitemap/listing page that was fetched but could not be (fully) used."""
+        logger.warning("%s: %s (%s)", url, reason, detail)
+        self._report(url, reason, detail)

@@ -1,0 +1,103 @@
+"""The crawl's bridge to storage: async wrappers that run the blocking SQLAlchemy work in threads.
+
+Storage knows nothing of Scrapy; this module is where the two meet. One ``CrawlStore`` per crawler,
+reached with ``get_store(crawler)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from crawler.sources import Source
+from storage import repository as repo
+from storage.db import make_engine, resolve_database_url, session_factory, unit_of_work
+from storage.models import CrawlRun
+
+
+def _json_safe(stats: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+class CrawlStore:
+    def __init__(self, database_url: str | None) -> None:
+        self.url = resolve_database_url(database_url)
+        self.engine = make_engine(self.url)
+        self.sessions = session_factory(self.engine)
+        self.run_id: int | None = None
+        self.owns_run = False
+
+    # -- sync work (runs in a thread) -----------------------------------------------------------
+    def _known(self, hashes: set[str]) -> bool:
+        with self.sessions() as session:
+            return bool(repo.known_url_hashes(session, hashes))
+
+    def _prepare(self, source: Source, run_id: int | None) -> int:
+        with unit_of_work(self.sessions) as session:
+            repo.upsert_sources(
+                session,
+                [repo.SourceRecord(source.name, source.outlet, source.country, source.language, source.kind)],
+            )
+            if run_id is None:
+                run_id = repo.start_crawl_run(session, [source.name])
+                self.owns_run = True
+            return run_id
+
+    def _store(self, records: Sequence[repo.ArticleRecord]) -> repo.StoreResult:
+        with unit_of_work(self.sessions) as session:
+            return repo.store_articles(session, records, self.run_id)
+
+    def _report(self, stats: dict[str, Any], errors: list[dict[str, Any]], pages: int, stored: int, status: str | None) -> None:
+        with unit_of_work(self.sessions) as session:
+            run = session.execute(select(CrawlRun).where(CrawlRun.id == self.run_id).with_for_update()).scalar_one()
+            merged = dict(run.stats or {})
+            for key, value in _json_safe(stats).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(merged.get(key), (int, float)):
+                    merged[key] = merged[key] + value
+                else:
+                    merged[key] = value
+            run.stats = merged
+            run.errors = list(run.errors or []) + errors
+            run.pages_fetched = (run.pages_fetched or 0) + pages
+            run.articles_stored = (run.articles_stored or 0) + stored
+            if status is not None:
+                run.status = status
+                run.finished_at = datetime.now(UTC)
+
+    # -- async API -------------------------------------------------------------------------------
+    async def any_known(self, hashes: Iterable[str]) -> bool:
+        return await asyncio.to_thread(self._known, set(hashes))
+
+    async def prepare(self, source: Source, run_id: int | None) -> int:
+        self.run_id = await asyncio.to_thread(self._prepare, source, run_id)
+        return self.run_id
+
+    async def store(self, records: Sequence[repo.ArticleRecord]) -> repo.StoreResult:
+        return await asyncio.to_thread(self._store, records)
+
+    async def report(self, stats: dict[str, Any], errors: list[dict[str, Any]], pages: int, stored: int) -> None:
+        status = "finished" if self.owns_run else None
+        await asyncio.to_thread(self._report, stats, errors, pages, stored, status)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def get_store(crawler: Any) -> CrawlStore:
+    store = getattr(crawler, "raqib_store", None)
+    if store is None:
+        store = CrawlStore(crawler.settings.get("RAQIB_DATABASE_URL"))
+        crawler.raqib_store = store
+    return store

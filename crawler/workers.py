@@ -1,0 +1,62 @@
+"""The worker processes that do the CPU-bound work of a crawl (extraction, language, classification).
+
+trafilatura alone takes most of a core per page, so doing it in the Scrapy process would leave the
+other cores idle and stall the downloader. One pool serves every spider of a crawl process: the
+``raqib crawl`` command hands its own to each spider (the ``raqib_executor`` spider argument; settings
+are deep-copied per crawler, an executor cannot be); a lone
+``scrapy crawl`` gets one of its own, shut down when the spider closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from scrapy import signals
+
+T = TypeVar("T")
+
+
+def make_executor(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: forking a process that runs a reactor and threads copies their locks mid-use.
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"))
+
+
+def get_executor(crawler: Any) -> Executor:
+    shared = getattr(crawler.spider, "raqib_executor", None)
+    if shared is not None:
+        return shared
+    own = getattr(crawler, "_raqib_executor", None)
+    if own is None:
+        own = make_executor(crawler.settings.getint("RAQIB_WORKERS", 1))
+        crawler._raqib_executor = own
+        crawler.signals.connect(lambda: own.shutdown(wait=True, cancel_futures=True), signal=signals.engine_stopped)
+    return own
+
+
+async def run_in_worker(executor: Executor, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, functools.partial(func, *args, **kwargs))
+
+
+@functools.lru_cache(maxsize=4)
+def _classifier(rules_dir: str | None) -> Any:
+    # One compiled rule set per worker process (and per rules folder), built on first use.
+    from pathlib import Path
+
+    from classifiers import load_classifier
+
+    return load_classifier(rules_dir=Path(rules_dir)) if rules_dir else load_classifier()
+
+
+def classify_in_worker(rules_dir: str | None, text: str, title: str, language: str) -> dict[str, Any]:
+    decision = _classifier(rules_dir).classify(text, title=title, language=language)
+    return decision.to_dict()
+
+
+def rules_version(rules_dir: str | None) -> str:
+    return _classifier(rules_dir).rules_version

@@ -1,0 +1,395 @@
+"""Where the database is, how to connect to it, and how its schema is brought up to date.
+
+Everything here is built on demand: importing this module opens nothing. Commands resolve the URL
+(``--db`` > ``$RAQIB_DATABASE_URL`` > a SQLite file in the data directory), call
+:func:`connect_checked` so that a wrong URL fails with one readable line, then work in
+:func:`unit_of_work` blocks. Repository functions never commit (DESIGN convention 7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event, exc, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+ENV_DATABASE_URL = "RAQIB_DATABASE_URL"
+ENV_DATA_DIR = "RAQIB_DATA_DIR"
+DEFAULT_DB_FILENAME = "raqib.sqlite"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Long enough for a crawl's writer and a digest or reclassify run to take turns on one SQLite file.
+DEFAULT_BUSY_TIMEOUT = 30.0
+PG_CONNECT_TIMEOUT = 5
+
+
+class DatabaseError(Exception):
+    """A database problem a user can act on, described in one line (no traceback needed)."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Locating the database
+
+
+def default_data_dir() -> Path:
+    """$RAQIB_DATA_DIR, else $XDG_DATA_HOME/raqib, else ~/.local/share/raqib."""
+    explicit = os.environ.get(ENV_DATA_DIR)
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "raqib"
+    return Path.home() / ".local" / "share" / "raqib"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / DEFAULT_DB_FILENAME}"
+
+
+def resolve_database_url(cli_value: str | None = None) -> str:
+    """The ``--db`` value, else $RAQIB_DATABASE_URL, else the default SQLite file.
+
+    A value without ``://`` is a filesystem path to a SQLite file.
+    """
+    value = (cli_value or "").strip() or os.environ.get(ENV_DATABASE_URL, "").strip()
+    if not value:
+        return default_database_url()
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    return value
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """Give a command the shared ``--db URL`` option."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help=(
+            "database: a SQLAlchemy URL (sqlite:///PATH, postgresql+psycopg://USER@HOST/DB) or a SQLite "
+            f"file path (default: ${ENV_DATABASE_URL}, else {default_data_dir() / DEFAULT_DB_FILENAME})"
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Engines
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise DatabaseError(
+            f"invalid database URL {url!r}: expected sqlite:///PATH or postgresql://..."
+        ) from error
+    backend = parsed.get_backend_name()
+    if backend == "postgres":  # the spelling Heroku and libpq use; SQLAlchemy only knows postgresql
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres") :])
+        backend = "postgresql"
+    if backend == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        # Only psycopg 3 is installed; plain postgresql:// would otherwise look for psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"unsupported database URL scheme {parsed.drivername!r}: use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/DB"
+        )
+    return parsed
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file behind a SQLite URL, or None for in-memory databases and other backends."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or "mode=memory" in database:
+        return None
+    if database.startswith("file:"):
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database)
+
+
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """An engine for SQLite (WAL, busy timeout, foreign keys) or PostgreSQL (psycopg 3)."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT},
+        )
+    path = sqlite_path(parsed)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseError(
+                f"cannot create the directory {path.parent} for the SQLite database: "
+                f"{error.strerror or error}"
+            ) from error
+    engine = create_engine(parsed, pool_pre_ping=True)
+    _configure_sqlite(engine, busy_timeout)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The sqlite3 module's own implicit BEGIN is disabled so that we choose the transaction kind
+        # below; it also makes DDL transactional (Alembic relies on that).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, and much faster
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, waiting up to busy_timeout. A deferred transaction
+        # that reads and then writes fails at once with SQLITE_BUSY when another process committed in
+        # between, and no busy timeout can save it: that is the classic "database is locked" of two
+        # crawlers on one file. WAL readers are not blocked by it.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back when it raises."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except exc.OperationalError as error:
+        session.rollback()
+        message = describe_error(error, session.get_bind().url)
+        if message is None:
+            raise
+        raise DatabaseError(message) from error
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Turning driver errors into one line
+
+
+def _where(url: URL) -> str:
+    if url.get_backend_name() == "postgresql":
+        return f"{url.host or 'localhost'}:{url.port or 5432}"
+    path = sqlite_path(url)
+    return str(path) if path is not None else "an in-memory database"
+
+
+def _driver_message(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    message = " ".join(str(original).split("\n")[0].split())
+    # psycopg: 'connection failed: connection to server at "h", port p failed: Connection refused'
+    if " failed: " in message:
+        message = message.rsplit(" failed: ", 1)[1]
+    return re.sub(r"^FATAL:\s*", "", message).strip() or type(original).__name__
+
+
+def describe_error(error: BaseException, url: str | URL) -> str | None:
+    """A one-line description of a connection-level failure, or None when it is something else."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    message = _driver_message(error)
+    lowered = message.lower()
+    if parsed.get_backend_name() == "postgresql":
+        if isinstance(error, exc.OperationalError | exc.InterfaceError) and (
+            "connect" in str(error).lower() or "timeout" in lowered or "resolve" in lowered
+        ):
+            return f"cannot connect to PostgreSQL at {_where(parsed)}: {message}"
+        return None
+    where = _where(parsed)
+    if "locked" in lowered or "busy" in lowered:
+        return (
+            f"SQLite database {where} is locked by another process (a crawl or reclassify still "
+            "running?); try again when it has finished"
+        )
+    if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        return (
+            f"SQLite database {where} is read-only: choose a writable path with --db or ${ENV_DATABASE_URL}"
+        )
+    if "unable to open" in lowered or "disk i/o" in lowered or "permission" in lowered:
+        return f"cannot open SQLite database {where} for writing: {message}"
+    return None
+
+
+def connect_checked(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """Make the engine and prove it works (and, for SQLite, that it can be written), or raise
+    :class:`DatabaseError` with one line naming the problem."""
+    engine = make_engine(url, busy_timeout=busy_timeout)
+    path = sqlite_path(engine.url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            if path is not None:
+                # A read-only file opens and answers SELECTs; only a write tells. The probe table
+                # is rolled back, so the file is left as it was.
+                connection.exec_driver_sql("CREATE TABLE _raqib_write_probe (x INTEGER)")
+            connection.rollback()
+    except exc.DBAPIError as error:
+        engine.dispose()
+        message = describe_error(error, engine.url)
+        if message is None:
+            message = (
+                f"database {engine.url.render_as_string(hide_password=True)} failed: {_driver_message(error)}"
+            )
+        raise DatabaseError(message) from error
+    return engine
+
+
+# ---------------------------------------------------------------------------------------------------
+# Migrations (Alembic, configured in code: no alembic.ini needed)
+
+
+def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
+    # Alembic's own chatter ("No new upgrade operations detected") goes nowhere; commands print.
+    config = Config(stdout=io.StringIO())
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Percent signs would be read as interpolation by ConfigParser.
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return config
+
+
+# Any constant: it only has to be the same for every Raqib process migrating this database.
+_PG_MIGRATION_LOCK = 0x52415149  # "RAQI"
+
+
+@contextmanager
+def _migration_connection(url_or_engine: str | Engine, *, lock: bool = False) -> Iterator[tuple[Config, Any]]:
+    """A connection for Alembic, inside one transaction that the caller commits.
+
+    With ``lock``, two processes migrating at once (two crawls started on a fresh database) take
+    turns, and the second finds the schema already current.
+    """
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    is_sqlite = engine.dialect.name == "sqlite"
+    try:
+        with engine.connect() as connection:
+            if is_sqlite:
+                # Batch migrations copy and drop tables; with foreign keys on, dropping a parent
+                # table cascades. The pragma is ignored inside a transaction, hence before BEGIN.
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+            try:
+                connection.begin()  # BEGIN IMMEDIATE on SQLite: the write lock is the migration lock
+                if lock and not is_sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                    )
+                config = alembic_config(engine)
+                config.attributes["connection"] = connection
+                yield config, connection
+            finally:
+                if connection.in_transaction():
+                    connection.rollback()
+                if is_sqlite:
+                    connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
+    except exc.OperationalError as error:
+        message = describe_error(error, engine.url)
+        if message is None:
+            raise
+        raise DatabaseError(message) from error
+    finally:
+        if isinstance(url_or_engine, str):
+            engine.dispose()
+
+
+def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default: the newest)."""
+    from alembic import command
+
+    with _migration_connection(url_or_engine, lock=True) as (config, connection):
+        command.upgrade(config, revision)
+        connection.commit()
+
+
+def downgrade(url_or_engine: str | Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` ("base" drops everything)."""
+    from alembic import command
+
+    with _migration_connection(url_or_engine, lock=True) as (config, connection):
+        command.downgrade(config, revision)
+        connection.commit()
+
+
+def current_revision(url_or_engine: str | Engine) -> str | None:
+    """The revision the database is at, or None for a database Alembic has never touched."""
+    from alembic.migration import MigrationContext
+
+    with _migration_connection(url_or_engine) as (_config, connection):
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def check(url_or_engine: str | Engine) -> None:
+    """Raise when the models and the migrations differ (``alembic check``); the database must be at
+    head for the comparison to mean anything."""
+    from alembic import command
+
+    with _migration_connection(url_or_engine) as (config, connection):
+        command.check(config)
+
+
+def open_database(
+    cli_value: str | None = None, *, migrate: bool = True, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> Engine:
+    """What a command that uses the database calls first: resolve ``--db``, connect (one-line
+    :class:`DatabaseError` when that fails), and bring the schema to head (``migrate``) or insist
+    that it is there already."""
+    engine = connect_checked(resolve_database_url(cli_value), busy_timeout=busy_timeout)
+    try:
+        if migrate:
+            if current_revision(engine) != head_revision():
+                upgrade(engine)
+        else:
+            require_current(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def require_current(engine: Engine) -> None:
+    """Raise :class:`DatabaseError` unless the schema is at the newest revision."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        state = "has no Raqib schema" if current is None else f"is at revision {current}, not {head}"
+        raise DatabaseError(f"database {where} {state}: run `raqib db upgrade --db URL` first")

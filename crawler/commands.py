@@ -97,6 +97,18 @@ def _run_crawl(selected: list[Source], url: str, run_id: int | None, overrides: 
     return {"crawl_run_id": outcome.run_id, "status": outcome.status, "stats": outcome.stats}
 
 
+def failure_counts(stats: dict[str, Any]) -> dict[str, int]:
+    """Failures by reason, from the namespaced stats of a crawl."""
+    prefixes = {"raqib/fetch/failed/": "", "raqib/refused/": "refused_", "raqib/extract/failed/": "extract_"}
+    out: dict[str, int] = {}
+    for key, value in stats.items():
+        for prefix, label in prefixes.items():
+            if key.startswith(prefix):
+                name = label + key[len(prefix):]
+                out[name] = out.get(name, 0) + int(value)
+    return dict(sorted(out.items()))
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     from storage.db import connect_checked, resolve_database_url, upgrade
 
@@ -120,7 +132,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "pages_fetched": int(stats.get("raqib/articles/fetched", 0)),
         "articles_stored": int(stats.get("raqib/store/inserted", 0)),
         "skipped_already_stored": int(stats.get("raqib/skip/already_stored", 0)),
-        "failures": {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("raqib/fetch/failed/")},
+        "failures": failure_counts(stats),
     }
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -54,7 +54,9 @@ def run_crawl(
         {**(overrides or {}), "RAQIB_DATABASE_URL": database_url, "RAQIB_CRAWL_RUN_ID": run_id}
     )
     executor = make_executor(settings.getint("RAQIB_WORKERS", 1))
-    process = AsyncCrawlerProcess(settings)
+    # cli.py has configured logging already; Scrapy's own root handler would print every line twice.
+    logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
+    process = AsyncCrawlerProcess(settings, install_root_handler=False)
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])

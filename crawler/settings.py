@@ -27,7 +27,6 @@ DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 16
 # News sites are small operations; a handful of parallel requests per site is plenty.
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
-RANDOMIZE_DOWNLOAD_DELAY = True
 
 # --- robustness ---------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
@@ -48,9 +47,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
-    # Before robots.txt and everything else: a refused URL is never even asked about.
-    "crawler.middlewares.UrlGuardMiddleware": 50,
-    "crawler.middlewares.SkipStoredMiddleware": 60,
+    # Before Scrapy's offsite filter (50) and robots.txt: a refused URL is recorded with its reason
+    # and never even asked about.
+    "crawler.middlewares.UrlGuardMiddleware": 40,
+    "crawler.middlewares.SkipStoredMiddleware": 45,
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.items import ArticleItem
+from crawler.signals import fetch_failed
 from crawler.workers import classify_in_worker, get_executor, run_in_worker
 
 
@@ -25,8 +26,15 @@ class ClassifyPipeline:
         if item.language not in self.languages:
             stats.inc_value("raqib/classify/skipped_language")
             return item
-        item.classification = await run_in_worker(
-            get_executor(self.crawler), classify_in_worker, self.rules_dir, item.text, item.title, item.language
-        )
+        try:
+            item.classification = await run_in_worker(
+                get_executor(self.crawler), classify_in_worker, self.rules_dir, item.text, item.title, item.language
+            )
+        except Exception as exc:  # noqa: BLE001 - store the article unclassified; `raqib reclassify` catches up
+            stats.inc_value("raqib/classify/failed")
+            self.crawler.signals.send_catch_log(
+                fetch_failed, url=item.requested_url, reason="classify_failed", detail=f"{type(exc).__name__}: {exc}"
+            )
+            return item
         stats.inc_value(f"raqib/classify/{item.classification['label']}")
         return item

@@ -39,15 +39,24 @@ class ExtractPipeline:
             author=item.hint_author,
             language=item.hint_language,
         )
-        result = await run_in_worker(
-            get_executor(self.crawler),
-            extract_article,
-            body,
-            item.final_url or item.requested_url,
-            item.content_type,
-            hints,
-            min_text_chars=self.min_chars,
-        )
+        try:
+            result = await run_in_worker(
+                get_executor(self.crawler),
+                extract_article,
+                body,
+                item.final_url or item.requested_url,
+                item.content_type,
+                hints,
+                min_text_chars=self.min_chars,
+            )
+        except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the memory ceiling
+            item.extraction_status = "worker_failed"
+            item.extraction_error = f"{type(exc).__name__}: {exc}"[:500]
+            stats.inc_value("raqib/extract/failed/worker_failed")
+            self.crawler.signals.send_catch_log(
+                fetch_failed, url=item.requested_url, reason="extract_worker_failed", detail=item.extraction_error
+            )
+            return item
         item.extraction_status = result.status
         item.extraction_error = result.error
         item.title = result.title or item.hint_title

@@ -22,7 +22,11 @@ class LanguagePipeline:
         if item.extraction_status != "ok":
             return item
         sample = f"{item.title}\n{item.text}"
-        result = await run_in_worker(get_executor(self.crawler), detect_language, sample, prefix_chars=self.prefix)
+        try:
+            result = await run_in_worker(get_executor(self.crawler), detect_language, sample, prefix_chars=self.prefix)
+        except Exception:  # noqa: BLE001 - an unknown language is recorded as such, the article is kept
+            self.crawler.stats.inc_value("raqib/language/failed")
+            return item
         item.language = result.language
         item.language_probability = result.probability
         self.crawler.stats.inc_value(f"raqib/language/{result.language or 'unknown'}")

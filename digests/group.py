@@ -1,0 +1,236 @@
+"""One digest item per story: syndicated and near-duplicate copies from several outlets are merged.
+
+Wire copy (the same agency text under different outlets, with a changed headline, an added
+dateline or a trimmed last paragraph) is found with word shingles over normalised Arabic, MinHash
+signatures and LSH banding for candidate pairs, then confirmed with the exact Jaccard similarity of
+the shingle sets. Costs stay near-linear in the number of articles: only pairs that share a band
+are compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from digests.select import DueArticle
+
+SHINGLE = 4  # words per shingle: long enough to be specific, short enough to survive small edits
+NUM_PERM = 64
+BANDS = 16  # 16 bands × 4 rows: pairs with Jaccard ≳ 0.4 become candidates with high probability
+MAX_WORDS = 400
+THRESHOLD = 0.5  # exact Jaccard needed to merge two candidates
+_MERSENNE = (1 << 61) - 1
+_MAX_HASH = (1 << 32) - 1
+
+
+@dataclass(frozen=True)
+class Story:
+    """One digest item: the best article of the group first, every outlet's copy listed."""
+
+    label: str
+    score: float
+    title: str
+    articles: tuple[DueArticle, ...]
+    outlets: tuple[str, ...]
+    urls: tuple[str, ...]
+    published_at: tuple[datetime | None, ...]
+    matches: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def lead(self) -> DueArticle:
+        return self.articles[0]
+
+    @property
+    def article_ids(self) -> tuple[int, ...]:
+        return tuple(a.article_id for a in self.articles)
+
+
+# --- normalisation --------------------------------------------------------------------------------
+
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ک": "ك",
+        "ی": "ي",
+        "ہ": "ه",
+    }
+)
+_TOKEN = re.compile(r"\w+")
+
+
+def _local_normalise(text: str) -> str:
+    """Fallback when classifiers.normalize is unavailable: the same folds, in the same spirit."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", _DIACRITICS.sub("", text))
+    return text.translate(_LETTERS).casefold()
+
+
+def default_normaliser() -> Callable[[str], str]:
+    """The project's normaliser (one normaliser for rules and text) when present, else the local one."""
+    try:
+        from classifiers import normalize as project
+    except ImportError:
+        return _local_normalise
+    for name in ("normalize_text", "normalize", "normalise"):
+        func = getattr(project, name, None)
+        if callable(func):
+            return lambda text, func=func: _as_text(func(text))
+    return _local_normalise
+
+
+def _as_text(value: Any) -> str:
+    # The project's normaliser may return the text with an offset map; we only need the text.
+    if isinstance(value, str):
+        return value
+    for attr in ("text", "normalized", "normalised"):
+        inner = getattr(value, attr, None)
+        if isinstance(inner, str):
+            return inner
+    if isinstance(value, tuple) and value and isinstance(value[0], str):
+        return value[0]
+    raise TypeError(f"normaliser returned {type(value).__name__}")
+
+
+# --- shingles and MinHash ---------------------------------------------------------------------------
+
+
+def shingles(text: str, normalise: Callable[[str], str] = _local_normalise, size: int = SHINGLE) -> set[int]:
+    """Hashed word n-grams of the normalised text (whole text when shorter than ``size`` words)."""
+    # The lead paragraphs identify wire copy; capping the length bounds the MinHash cost per article.
+    tokens = _TOKEN.findall(normalise(text))[:MAX_WORDS]
+    if not tokens:
+        return set()
+    grams = [" ".join(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))]
+    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "big") for g in grams}
+
+
+def _permutations(n: int) -> list[tuple[int, int]]:
+    # Deterministic (seeded from a constant) so the same input groups the same way on every run.
+    out = []
+    for i in range(n):
+        digest = hashlib.blake2b(f"raqib-minhash-{i}".encode(), digest_size=16).digest()
+        a = int.from_bytes(digest[:8], "big") % (_MERSENNE - 1) + 1
+        b = int.from_bytes(digest[8:], "big") % _MERSENNE
+        out.append((a, b))
+    return out
+
+
+_PERMS = _permutations(NUM_PERM)
+
+
+def minhash(shingle_set: set[int]) -> tuple[int, ...]:
+    if not shingle_set:
+        return ()
+    return tuple(min(((a * s + b) % _MERSENNE) & _MAX_HASH for s in shingle_set) for a, b in _PERMS)
+
+
+def jaccard(a: set[int], b: set[int]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def _candidate_pairs(signatures: list[tuple[int, ...]]) -> set[tuple[int, int]]:
+    rows = NUM_PERM // BANDS
+    pairs: set[tuple[int, int]] = set()
+    for band in range(BANDS):
+        buckets: dict[tuple[int, ...], list[int]] = {}
+        for idx, sig in enumerate(signatures):
+            if sig:
+                buckets.setdefault(sig[band * rows : (band + 1) * rows], []).append(idx)
+        for members in buckets.values():
+            for i, first in enumerate(members):
+                for second in members[i + 1 :]:
+                    pairs.add((first, second))
+    return pairs
+
+
+# --- grouping ---------------------------------------------------------------------------------------
+
+
+def _find(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def group_stories(
+    articles: Sequence[DueArticle],
+    *,
+    normalise: Callable[[str], str] | None = None,
+    threshold: float = THRESHOLD,
+) -> list[Story]:
+    """Merge copies of one story; order: core first, then score, then number of outlets, then newest."""
+    normalise = normalise or default_normaliser()
+    parent = list(range(len(articles)))
+    titles = [" ".join(_TOKEN.findall(normalise(a.title))) for a in articles]
+    sets = [shingles(f"{a.title}\n{a.text}", normalise) for a in articles]
+    signatures = [minhash(s) for s in sets]
+    for i, j in _candidate_pairs(signatures):
+        if jaccard(sets[i], sets[j]) >= threshold:
+            parent[_find(parent, i)] = _find(parent, j)
+    # Identical headlines from different outlets are one story even when one copy's body failed to
+    # extract fully (a teaser page against the full wire text).
+    by_title: dict[str, int] = {}
+    for i, title in enumerate(titles):
+        if len(title.split()) >= 4:
+            if title in by_title:
+                parent[_find(parent, i)] = _find(parent, by_title[title])
+            else:
+                by_title[title] = i
+
+    groups: dict[int, list[DueArticle]] = {}
+    for i, article in enumerate(articles):
+        groups.setdefault(_find(parent, i), []).append(article)
+    stories = [_story(members) for members in groups.values()]
+    stories.sort(key=_story_order)
+    return stories
+
+
+def _article_rank(article: DueArticle) -> tuple[int, float, float]:
+    newest = -(article.published_at or article.fetched_at).timestamp()
+    return (0 if article.label == "core" else 1, -article.score, newest)
+
+
+def _story(members: list[DueArticle]) -> Story:
+    members = sorted(members, key=_article_rank)
+    lead = members[0]
+    seen_terms: set[tuple[str, str]] = set()
+    matches: list[dict[str, Any]] = []
+    for article in members:
+        for match in article.matches:
+            key = (str(match.get("concept", "")), str(match.get("text") or match.get("term", "")))
+            if key not in seen_terms:
+                seen_terms.add(key)
+                matches.append(match)
+    return Story(
+        label=lead.label,
+        score=max(a.score for a in members),
+        title=lead.title,
+        articles=tuple(members),
+        outlets=tuple(dict.fromkeys(a.outlet or a.source for a in members)),
+        urls=tuple(a.url for a in members),
+        published_at=tuple(a.published_at for a in members),
+        matches=tuple(matches),
+    )
+
+
+def _story_order(story: Story) -> tuple[int, float, int, float]:
+    lead = story.lead
+    newest = -(lead.published_at or lead.fetched_at).timestamp()
+    return (0 if story.label == "core" else 1, -story.score, -len(story.outlets), newest)

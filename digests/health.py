@@ -1,0 +1,193 @@
+"""Source health for a digest period, from crawl runs and stored articles.
+
+A monitor that silently goes blind is worse than none, so every digest says which sources failed
+(their latest crawl in the period failed, timed out or was killed), yielded nothing new, were not
+crawled at all, or whose newest item is older than expected — each with the reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digests.config import HealthSettings
+from storage.models import Article, CrawlRun, Source
+
+FAILED_RUN = ("failed", "timeout", "killed")
+# Worst first: the order problems are listed in.
+SEVERITY = {"failed": 0, "not_crawled": 1, "empty": 2, "stale": 3, "ok": 4}
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    outlet: str
+    status: str  # ok | failed | not_crawled | empty | stale
+    reason: str
+    runs: int = 0
+    failed_runs: int = 0
+    articles: int = 0
+    last_run_at: datetime | None = None
+    newest_item_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "outlet": self.outlet,
+            "status": self.status,
+            "reason": self.reason,
+            "runs": self.runs,
+            "failed_runs": self.failed_runs,
+            "articles": self.articles,
+            "last_run_at": _iso(self.last_run_at),
+            "newest_item_at": _iso(self.newest_item_at),
+        }
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    since: datetime
+    until: datetime
+    crawl_runs: int
+    sources: tuple[SourceHealth, ...] = field(default_factory=tuple)
+
+    @property
+    def problems(self) -> tuple[SourceHealth, ...]:
+        return tuple(s for s in self.sources if not s.ok)
+
+    @property
+    def healthy(self) -> int:
+        return sum(1 for s in self.sources if s.ok)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
+
+
+def source_health(
+    session: Session, *, since: datetime, until: datetime, settings: HealthSettings
+) -> HealthReport:
+    """Health of every known source between ``since`` and ``until`` (UTC, aware)."""
+    outlets = {name: outlet for name, outlet in session.execute(select(Source.name, Source.outlet))}
+    source_ids = dict(session.execute(select(Source.name, Source.id)).all())
+    runs = session.scalars(
+        select(CrawlRun)
+        .where(CrawlRun.started_at >= since, CrawlRun.started_at < until)
+        .order_by(CrawlRun.started_at)
+    ).all()
+
+    covered: dict[str, list[CrawlRun]] = {}
+    for run in runs:
+        names = [n.strip() for n in (run.sources or "").split(",") if n.strip()] or list(outlets)
+        for name in names:
+            covered.setdefault(name, []).append(run)
+            outlets.setdefault(name, name)
+
+    stored = dict(
+        session.execute(
+            select(Article.source_id, func.count(Article.id))
+            .where(Article.fetched_at >= since, Article.fetched_at < until, Article.extraction_status == "ok")
+            .group_by(Article.source_id)
+        ).all()
+    )
+    newest_expr = func.max(func.coalesce(Article.published_at, Article.fetched_at))
+    newest = {
+        sid: value
+        for sid, value in session.execute(
+            select(Article.source_id, newest_expr)
+            .where(Article.fetched_at < until, Article.extraction_status == "ok")
+            .group_by(Article.source_id)
+        ).all()
+    }
+
+    report = []
+    for name in sorted(outlets):
+        sid = source_ids.get(name)
+        newest_at = _aware(newest.get(sid)) if sid is not None else None
+        report.append(
+            _judge(
+                name,
+                outlets[name] or name,
+                covered.get(name, []),
+                stored.get(sid, 0) if sid is not None else 0,
+                newest_at,
+                until,
+                settings.max_silence_for(name),
+            )
+        )
+    report.sort(key=lambda s: (SEVERITY[s.status], s.source))
+    return HealthReport(since=since, until=until, crawl_runs=len(runs), sources=tuple(report))
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    # max(coalesce(...)) loses the column type, so SQLite hands back the stored string.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _judge(
+    name: str,
+    outlet: str,
+    runs: list[CrawlRun],
+    articles: int,
+    newest_at: datetime | None,
+    until: datetime,
+    max_silence_hours: float,
+) -> SourceHealth:
+    failed = [r for r in runs if r.status in FAILED_RUN]
+    last = runs[-1] if runs else None
+    common = {
+        "source": name,
+        "outlet": outlet,
+        "runs": len(runs),
+        "failed_runs": len(failed),
+        "articles": articles,
+        "last_run_at": last.started_at if last else None,
+        "newest_item_at": newest_at,
+    }
+    errors = Counter(
+        str(e.get("reason") or "error")
+        for r in runs
+        for e in (r.errors or [])
+        if isinstance(e, dict) and e.get("source") in (None, "", name)
+    )
+    error_text = ", ".join(f"{reason}×{n}" for reason, n in errors.most_common(3))
+    if last is None:
+        return SourceHealth(status="not_crawled", reason="no crawl run in the period", **common)
+    if last.status in FAILED_RUN:
+        reason = f"latest crawl {last.status}; {len(failed)} of {len(runs)} runs failed"
+        return SourceHealth(
+            status="failed", reason=reason + (f"; errors: {error_text}" if error_text else ""), **common
+        )
+    if articles == 0:
+        reason = f"{len(runs)} crawl run(s), no new article"
+        if newest_at:
+            reason += f"; newest item {_hours(until - newest_at)} old"
+        return SourceHealth(
+            status="empty", reason=reason + (f"; errors: {error_text}" if error_text else ""), **common
+        )
+    if newest_at is None or until - newest_at > timedelta(hours=max_silence_hours):
+        age = _hours(until - newest_at) if newest_at else "unknown"
+        reason = f"newest item {age} old (expected within {max_silence_hours:g} h)"
+        return SourceHealth(status="stale", reason=reason, **common)
+    return SourceHealth(status="ok", reason=f"{articles} new article(s)", **common)

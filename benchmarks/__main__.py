@@ -1,0 +1,24 @@
+"""`python -m benchmarks [crawl|classifier] [options]`: run one benchmark, or both with defaults."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    which = args.pop(0) if args and args[0] in ("crawl", "classifier") else None
+    status = 0
+    if which in (None, "classifier"):
+        from benchmarks import classifier
+
+        status |= classifier.main(args if which else [])
+    if which in (None, "crawl"):
+        from benchmarks import crawl
+
+        status |= crawl.main(args if which else [])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

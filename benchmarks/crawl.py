@@ -1,0 +1,128 @@
+"""End-to-end crawl throughput against the floor, in one run.
+
+End to end: `raqib crawl` (its own process, as users run it) over N generated article pages of the
+bundled site: download, extract, language, dedup, classify, store into a fresh SQLite file.
+Floor: the same extraction + language detection in a plain single-process loop over the same page
+bytes, times the cores available — what a perfect use of every core would give.
+
+    python -m benchmarks.crawl --pages 1000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+from benchmarks.procmem import TreeMemorySampler
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _sources_yaml(base_url: str) -> str:
+    return f"""sources:
+  - name: bench-sitemap
+    outlet: Bench
+    kind: sitemap
+    start_urls: ["{base_url}/bench/sitemap.xml"]
+    allowed_domains: ["127.0.0.1"]
+    max_age_days: 36500
+"""
+
+
+def floor_rate(pages: list[tuple[str, bytes]]) -> float:
+    """Pages/s of extraction + language detection in one process, one page after another."""
+    from crawler.extraction import extract_article
+    from crawler.language import detect_language
+
+    start = time.perf_counter()
+    for url, body in pages:
+        result = extract_article(body, url, "text/html; charset=utf-8")
+        detect_language(f"{result.title}\n{result.text}")
+    return len(pages) / (time.perf_counter() - start)
+
+
+def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
+    """One `raqib crawl` of the bench sitemap; wall time, peak tree memory, article pages fetched."""
+    sources = workdir / "bench-sources.yaml"
+    sources.write_text(_sources_yaml(base_url), encoding="utf-8")
+    cmd = [
+        sys.executable, "-m", "cli", "crawl", "--sources", str(sources), "--db", f"sqlite:///{db}", "--json",
+        "-s", "RAQIB_ALLOWED_NETWORKS=127.0.0.1/32", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with TreeMemorySampler(proc.pid) as mem:
+        out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"crawl failed ({proc.returncode}): {err[-2000:]}")
+    summary = json.loads(out[out.index("{"):])
+    return {"wall_s": wall, "peak_rss_mb": mem.peak / 2**20, "summary": summary}
+
+
+def run(pages: int = 1000, runs: int = 3) -> dict[str, Any]:
+    from crawler.demo_site import DemoSite
+
+    cores = os.cpu_count() or 1
+    with DemoSite(bench_articles=pages) as site, tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        urls = [f"{site.base_url}/bench/article/{i}.html" for i in range(pages)]
+        bodies = [(u, urlopen(u, timeout=30).read()) for u in urls]  # noqa: S310 - loopback only
+        floors, e2e, mems, second = [], [], [], []
+        for i in range(runs):
+            floors.append(floor_rate(bodies) * cores)
+            db = workdir / f"bench-{i}.sqlite"
+            first = crawl_once(site.base_url, workdir, db)
+            stored = first["summary"]["articles_stored"]
+            if stored != pages:
+                raise RuntimeError(f"run {i}: stored {stored} of {pages} pages")
+            e2e.append(pages / first["wall_s"])
+            mems.append(first["peak_rss_mb"])
+            site.reset_requests()
+            again = crawl_once(site.base_url, workdir, db)
+            second.append(sum(1 for r in site.requests if "/bench/article/" in r.path))
+            print(
+                f"run {i + 1}/{runs}: end-to-end {e2e[-1]:.1f} pages/s, floor {floors[-1]:.1f} pages/s "
+                f"(×{cores} cores), peak {mems[-1]:.0f} MB, second crawl fetched {second[-1]} article pages "
+                f"in {again['wall_s']:.1f}s",
+                file=sys.stderr,
+            )
+    e2e_med, floor_med = statistics.median(e2e), statistics.median(floors)
+    return {
+        "pages": pages,
+        "runs": runs,
+        "cores": cores,
+        "machine": f"{platform.machine()} {platform.processor() or ''} {platform.python_implementation()} {platform.python_version()}".strip(),
+        "end_to_end_pages_per_s": round(e2e_med, 1),
+        "floor_pages_per_s": round(floor_med, 1),
+        "ratio": round(e2e_med / floor_med, 2),
+        "peak_rss_mb": round(max(mems), 1),
+        "second_crawl_article_downloads": max(second),
+        "all_end_to_end": [round(x, 1) for x in e2e],
+        "all_floor": [round(x, 1) for x in floors],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.crawl", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    result = run(args.pages, args.runs)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

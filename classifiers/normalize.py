@@ -1,0 +1,211 @@
+"""One normaliser for rule terms and for article text.
+
+The steps are small pure ``str -> str`` functions applied in the order of ``STEPS``:
+
+1. ``strip_invisible``      bidi controls, zero-width marks, BOM, soft hyphen (Unicode ``Cf``) are dropped;
+                            other control characters and lone surrogates become spaces
+2. ``fold_compatibility``   NFKD: presentation forms (ﻻ ﷲ ﺑ), ligatures, full-width Latin → base letters
+3. ``strip_diacritics``     harakat, shadda, sukun, Quranic marks, hamza above/below, madda, Latin accents
+4. ``strip_tatweel``        ـ (kashida)
+5. ``fold_alef``            أ إ آ ٱ ٲ ٳ → ا   (أ إ آ are already split by step 2; ٱ and friends are not)
+6. ``fold_alef_maqsura``    ى → ي
+7. ``fold_ta_marbuta``      ة → ه
+8. ``fold_hamza_carriers``  ؤ → و, ئ → ي  (for the high-hamza letters NFKD leaves alone)
+9. ``fold_persian``         ک ڪ → ك, ی ې → ي, ہ ھ ە → ه, ۀ ۃ → ه
+10. ``fold_digits``          Arabic-Indic and Persian digits → 0-9
+11. ``fold_case``            Latin case folding
+
+Every step maps one character at a time (no step looks at a neighbour), so the whole chain can be
+compiled into one translation table: ``Normalizer`` applies it with a single ``str.translate`` call,
+which is what keeps classification fast. ``normalize`` is the readable reference; a test checks that
+both agree. For matching, ``Normalizer`` also folds punctuation: sentence ends become ``.``, every
+other character that is not a letter or digit becomes a space, so words are runs between those two.
+Because the table can delete (diacritics) or expand (ligatures) characters, ``NormalizedText`` keeps
+a compact map from normalised offsets back to offsets in the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+
+TATWEEL = "\u0640"
+SENTENCE_END = "."
+_SENTENCE_CHARS = ".!?؟؛;\n\r\u2029\u06d4"  # ۔ is the Urdu full stop
+_ALEF_VARIANTS = "ٱٲٳٵ"
+_PERSIAN = {"ک": "ك", "ڪ": "ك", "ی": "ي", "ې": "ي", "ہ": "ه", "ھ": "ه", "ە": "ه", "ۀ": "ه", "ۃ": "ه"}
+_HAMZA_CARRIERS = {"ؤ": "و", "ئ": "ي", "ٶ": "و", "ٷ": "و", "ٸ": "ي"}
+_KEEP_CONTROLS = "\n\r\t"
+
+
+def strip_invisible(text: str) -> str:
+    """Drop format characters (bidi, ZWJ/ZWNJ, BOM); turn other controls and lone surrogates into spaces."""
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            continue
+        if (cat == "Cc" and ch not in _KEEP_CONTROLS) or cat == "Cs":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def fold_compatibility(text: str) -> str:
+    """Unicode compatibility decomposition (NFKD), so presentation forms become ordinary letters."""
+    return unicodedata.normalize("NFKD", text)
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove combining marks: Arabic harakat and Quranic annotation, hamza/madda marks, Latin accents."""
+    return "".join(ch for ch in text if not unicodedata.combining(ch) and unicodedata.category(ch) != "Mn")
+
+
+def strip_tatweel(text: str) -> str:
+    return text.replace(TATWEEL, "")
+
+
+def fold_alef(text: str) -> str:
+    return text.translate({ord(c): "ا" for c in "أإآ" + _ALEF_VARIANTS})
+
+
+def fold_alef_maqsura(text: str) -> str:
+    return text.replace("ى", "ي")
+
+
+def fold_ta_marbuta(text: str) -> str:
+    return text.replace("ة", "ه")
+
+
+def fold_hamza_carriers(text: str) -> str:
+    return text.translate({ord(k): v for k, v in _HAMZA_CARRIERS.items()})
+
+
+def fold_persian(text: str) -> str:
+    return text.translate({ord(k): v for k, v in _PERSIAN.items()})
+
+
+def fold_digits(text: str) -> str:
+    """Arabic-Indic (٠-٩) and extended/Persian (۰-۹) digits → ASCII."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if "\u0660" <= ch <= "\u06f9" and ch.isdecimal() else ch for ch in text
+    )
+
+
+def fold_case(text: str) -> str:
+    return text.lower()
+
+
+STEPS: tuple[Callable[[str], str], ...] = (
+    strip_invisible,
+    fold_compatibility,
+    strip_diacritics,
+    strip_tatweel,
+    fold_alef,
+    fold_alef_maqsura,
+    fold_ta_marbuta,
+    fold_hamza_carriers,
+    fold_persian,
+    fold_digits,
+    fold_case,
+)
+
+
+def normalize(text: str) -> str:
+    """Apply every step in order (the readable reference; ``Normalizer`` is the fast path)."""
+    for step in STEPS:
+        text = step(text)
+    return text
+
+
+def fold_punctuation(text: str) -> str:
+    """Sentence ends → ``.``, anything else that is not a letter or digit → space."""
+    return "".join(SENTENCE_END if ch in _SENTENCE_CHARS else (ch if ch.isalnum() else " ") for ch in text)
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """Normalised, punctuation-folded text plus the map back to the original offsets."""
+
+    original: str
+    flat: str
+    # Piecewise map: segment i starts at flat offset _norm_starts[i] and original offset _orig_starts[i];
+    # _expanded[i] says the segment is one original character that became several (a ligature).
+    _norm_starts: tuple[int, ...]
+    _orig_starts: tuple[int, ...]
+    _expanded: tuple[bool, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of ``flat`` to the matching span of ``original``."""
+        o_start = self._orig_index(start)
+        o_end = self._orig_index(end - 1) + 1 if end > start else o_start
+        # Keep the diacritics or tatweel that trail the last letter inside the highlighted span.
+        n = len(self.original)
+        while o_end < n and _is_trailing_mark(self.original[o_end]):
+            o_end += 1
+        return o_start, o_end
+
+    def _orig_index(self, pos: int) -> int:
+        i = bisect_right(self._norm_starts, pos) - 1
+        if i < 0:
+            return 0
+        if self._expanded[i]:
+            return self._orig_starts[i]
+        return self._orig_starts[i] + (pos - self._norm_starts[i])
+
+
+def _is_trailing_mark(ch: str) -> bool:
+    return ch == TATWEEL or unicodedata.category(ch) in ("Mn", "Cf")
+
+
+class Normalizer:
+    """The normalisation chain compiled into one translation table (built once per classifier)."""
+
+    def __init__(self) -> None:
+        table: list[str] = []
+        irregular: list[str] = []
+        for cp in range(0x10000):
+            ch = chr(cp)
+            out = fold_punctuation(normalize(ch))
+            table.append(out)
+            if len(out) != 1:
+                irregular.append(ch)
+        self._table = table
+        # Characters whose image is not exactly one character: only these break the 1:1 offset map.
+        self._irregular_re = re.compile("[" + "".join(_class_escape(c) for c in irregular) + "]")
+
+    def __call__(self, text: str) -> NormalizedText:
+        table = self._table
+        flat = text.translate(table)
+        norm_starts = [0]
+        orig_starts = [0]
+        expanded = [False]
+        if len(flat) != len(text) or self._irregular_re.search(text):
+            delta = 0  # flat offset minus original offset, up to the current point
+            for m in self._irregular_re.finditer(text):
+                pos = m.start()
+                image = table[ord(text[pos])] if ord(text[pos]) < 0x10000 else text[pos]
+                if image:
+                    norm_starts.append(pos + delta)
+                    orig_starts.append(pos)
+                    expanded.append(True)
+                delta += len(image) - 1
+                norm_starts.append(pos + 1 + delta)
+                orig_starts.append(pos + 1)
+                expanded.append(False)
+        return NormalizedText(text, flat, tuple(norm_starts), tuple(orig_starts), tuple(expanded))
+
+    def text(self, text: str) -> str:
+        """Just the folded string (used for rule terms)."""
+        return text.translate(self._table)
+
+
+def _class_escape(ch: str) -> str:
+    if ch in "\\]^-[":
+        return "\\" + ch
+    cp = ord(ch)
+    return f"\\u{cp:04x}"

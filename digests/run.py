@@ -4,8 +4,9 @@
 remaining double-delivery window are described in ``digests/select.py``.
 
 Empty days: with ``empty_day = "note"`` a short "no new stories, N sources healthy" digest goes out;
-with ``"skip"`` nothing does — unless a source has a health problem, because a monitor that goes
-blind silently is worse than one that sends a short alert.
+with ``"skip"`` nothing does — unless a source's latest crawl failed in the period, because a monitor
+that goes blind silently is worse than one that sends a short alert. (Quiet or stale sources are
+listed in every digest that goes out, but do not by themselves make an empty day send.)
 """
 
 from __future__ import annotations
@@ -210,10 +211,12 @@ class _Channel:
                 keep_empty=True,
             )
         _pause("claimed", claim.run_id)
-        if not claim.article_ids and not self._send_empty(claim):
+        # An empty day is reported once: not when a resumed run already went out in this call.
+        if not claim.article_ids and (outcomes or not self._send_empty(claim)):
             with self.factory() as session, session.begin():
                 session.execute(delete(DigestRun).where(DigestRun.id == claim.run_id))
-            outcomes.append(ChannelOutcome(self.channel, "skipped", run_id=None))
+            if not outcomes:
+                outcomes.append(ChannelOutcome(self.channel, "skipped", run_id=None))
             return outcomes
         outcomes.append(self.deliver(claim))
         return outcomes
@@ -228,7 +231,7 @@ class _Channel:
                 until=claim.period_end,
                 settings=self.settings.health,
             )
-        return bool(report.problems)
+        return any(h.status == "failed" for h in report.sources)
 
     def deliver(self, claim: sel.Claim) -> ChannelOutcome:
         outcome = ChannelOutcome(

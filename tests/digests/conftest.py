@@ -108,6 +108,8 @@ class Store:
             run_id = repository.start_crawl_run(session, sorted({s.source for s in specs}))
             result = repository.store_articles(session, [s.record() for s in specs], run_id)
             repository.finish_crawl_run(session, run_id, status="finished", articles_stored=result.inserted)
+            started = min(s.fetched_at for s in specs) - timedelta(minutes=1)
+            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(started_at=started))
         return {spec.url: result.ids[repository.url_hash(spec.url)] for spec in specs}
 
     def crawl_run(

@@ -1,9 +1,83 @@
-"""Subcommands this package adds to `raqib` (see cli.py)."""
+"""Subcommands this package adds to `raqib` (see cli.py): classify, eval."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands."""
+    p = subparsers.add_parser(
+        "classify",
+        help="classify one article (core / related / none) and explain why",
+        description="Read an article's text from FILE (or stdin with '-') and print the label, score, "
+        "fired rules, matches and snippets with the matched terms marked «like this».",
+    )
+    p.add_argument("file", nargs="?", default="-", metavar="FILE|-", help="text file (default: stdin)")
+    p.add_argument("--title", default="", help="the article's title (title matches weigh more)")
+    p.add_argument("--language", default=None, help="rule pack to use (ar, en, fr; default: by script)")
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.add_argument("--rules", type=Path, default=None, metavar="DIR", help="use the rule packs in DIR")
+    p.set_defaults(func=run_classify)
+
+    e = subparsers.add_parser(
+        "eval",
+        help="measure the classifier on labelled JSONL sets",
+        description='Each line: {"id", "title"?, "text", "label": 0|1|2, "category"?}. Reports precision, '
+        "recall and F1 for flagged (label >= 1) and core, a confusion table by category, misses and false alarms.",
+    )
+    e.add_argument("datasets", nargs="+", type=Path, metavar="DATASET.jsonl")
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    e.add_argument("--rules", type=Path, default=None, metavar="DIR", help="use the rule packs in DIR")
+    e.set_defaults(func=run_eval)
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"{name}: no such file")
+        data = path.read_bytes()
+    return data.decode("utf-8", errors="replace")
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    from .engine import load_classifier
+
+    clf = load_classifier(args.rules)
+    decision = clf.classify(_read_input(args.file), title=args.title, language=args.language)
+    if args.json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"label: {decision.label}   score: {decision.score}   pack: {decision.language}")
+    print(f"rules: {', '.join(decision.rules) or '-'}")
+    for snippet in decision.snippets:
+        print(f"  … {snippet}")
+    if decision.matches:
+        print("matches:")
+        for m in decision.matches:
+            where = "title" if m.field == "title" else f"{m.start}-{m.end}"
+            print(f"  {m.concept:17} «{m.text}»  ({m.term}; {where})")
+    print(f"rules version: {decision.rules_version}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from .engine import load_classifier
+    from .evaluate import ProgressBar, evaluate, format_report, read_dataset
+
+    items = [item for path in args.datasets for item in read_dataset(path)]
+    if not items:
+        raise ValueError("no items in the dataset(s)")
+    report = evaluate(load_classifier(args.rules), items, progress=ProgressBar(sys.stderr))
+    if args.json:
+        report.pop("predictions", None)
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+    return 0

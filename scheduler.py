@@ -670,6 +670,8 @@ def run_once(scheduler: BackgroundScheduler, config: DaemonConfig, ctx: JobConte
     import jobs
 
     failures = 0
+    # "Due" means due when --once was started, not after the crawls took their time.
+    now = datetime.now(config.tz)
     for group in config.groups:
         if ctx.stopping:
             break
@@ -677,7 +679,6 @@ def run_once(scheduler: BackgroundScheduler, config: DaemonConfig, ctx: JobConte
         failures += status not in {"finished", "skipped"}
         _advance(scheduler, CRAWL_JOB_PREFIX + group.name, config)
     job = scheduler.get_job(DIGEST_JOB_ID)
-    now = datetime.now(config.tz)
     if job is not None and job.next_run_time is not None and job.next_run_time <= now and not ctx.stopping:
         late = (now - job.next_run_time).total_seconds()
         if late <= config.digest_misfire_grace:

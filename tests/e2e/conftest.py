@@ -1,0 +1,50 @@
+"""Fixtures for the daemon tests: real daemon processes, a SQLite file or a throwaway PostgreSQL database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.procs import DaemonProcess
+
+
+@pytest.fixture
+def start_daemon(tmp_path: Path) -> Iterator[Any]:
+    """``start_daemon(args, command=None, env=None)`` → a running :class:`DaemonProcess`; all are
+    killed at the end of the test whatever happened."""
+    started: list[DaemonProcess] = []
+
+    def start(args: list[str], **kwargs: Any) -> DaemonProcess:
+        daemon = DaemonProcess(tmp_path, args, **kwargs)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'raqib.sqlite'}"
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database of its own, so the daemon's tables never meet other tests' tables."""
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"raqib_e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -86,6 +86,9 @@ def send(
         client = _connect(settings)
     except smtplib.SMTPAuthenticationError as exc:
         raise MailError(f"{where}: login refused ({exc.smtp_code})") from None
+    except UnicodeEncodeError:
+        # smtplib's AUTH encodes the user name and password as ASCII.
+        raise MailError(f"{where}: the SMTP user name and password must be ASCII") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise MailError(f"{where}: {_reason(exc)}") from None
     try:

@@ -255,9 +255,12 @@ class _Channel:
                     self.confirm(claim)
 
                 outcome.recipients = tuple(send(self.settings.email, message, on_accepted=accepted))
-        except (MailError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the run retryable, not stuck "claimed"
             outcome.error = one_line(str(exc), 300) or type(exc).__name__
+            if not isinstance(exc, MailError | OSError):
+                outcome.error = f"{type(exc).__name__}: {outcome.error}"
             log.error("digest: %s run %d failed: %s", self.channel, claim.run_id, outcome.error)
+            log.debug("digest failure", exc_info=True)
             with self.factory() as session, session.begin():
                 if claim.article_ids:
                     sel.mark_failed(session, claim, outcome.error)

@@ -32,6 +32,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Long enough for a crawl's writer and a digest or reclassify run to take turns on one SQLite file.
 DEFAULT_BUSY_TIMEOUT = 30.0
 PG_CONNECT_TIMEOUT = 5
+_READ_ONLY = "raqib_read_only"  # execution option: begin SQLite transactions without the write lock
 
 
 class DatabaseError(Exception):
@@ -165,12 +166,19 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         # IMMEDIATE takes the write lock up front, waiting up to busy_timeout. A deferred transaction
         # that reads and then writes fails at once with SQLITE_BUSY when another process committed in
         # between, and no busy timeout can save it: that is the classic "database is locked" of two
-        # crawlers on one file. WAL readers are not blocked by it.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # crawlers on one file. Read-only sessions (session_factory(..., read_only=True)) need no
+        # lock at all under WAL, so they begin deferred and never wait for a writer.
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``. On SQLite, ``read_only`` sessions take no write lock (lookups such as
+    known_url_hashes, digests, summaries); writing through one may fail with "database is locked"."""
+    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -193,3 +193,26 @@ def test_open_database_migrates_or_requires_schema(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     db.open_database(url, migrate=False).dispose()
+
+
+def test_read_only_sessions_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'readers.sqlite'}"
+    db.upgrade(url)
+    engine = db.make_engine(url, busy_timeout=0.2)
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            repo.store_articles(session, [repo.ArticleRecord(canonical_url="https://a.example/1")])
+        holder = sqlite3.connect(tmp_path / "readers.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # a crawl in the middle of a write
+        try:
+            with db.unit_of_work(db.session_factory(engine, read_only=True)) as session:
+                assert repo.known_url_hashes(session, [repo.url_hash("https://a.example/1")])
+                assert repo.count_articles(session) == 1
+            with pytest.raises(db.DatabaseError, match="is locked"):
+                with db.unit_of_work(db.session_factory(engine)) as session:
+                    repo.count_articles(session)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    finally:
+        engine.dispose()

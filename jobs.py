@@ -380,6 +380,8 @@ def crawl_job(group_name: str, *, ctx: JobContext | None = None) -> str:
         argv += ["--sources", ctx.config.sources_file]
     for name in group.sources:
         argv += ["--source", name]
+    for name in group.source_groups:
+        argv += ["--group", name]
     log.info(
         "crawl %s: started run #%d (%s)",
         group.name,
@@ -423,12 +425,14 @@ def _record_crawl_outcome(ctx: JobContext, group: CrawlGroup, run_id: int, resul
         if run is None:  # deleted behind our back; nothing to record into
             log.error("crawl %s: run #%d disappeared from the database", group.name, run_id)
             return "failed"
-        if run.status == "running":
+        if result.stopped and run.status != "finished":
+            # A crawl stopped by SIGTERM may record itself "failed" (Scrapy's graceful shutdown);
+            # only we know it was a time limit, a memory ceiling or our own shutdown.
+            detail = _STOPPED_DETAIL[result.stopped].format(timeout=group.timeout, memory=group.memory_mb)
+            _finish_run(run, _STOPPED_STATUS[result.stopped], result.stopped, detail)
+        elif run.status == "running":
             # The child did not record its end: we know why, it does not.
-            if result.stopped:
-                detail = _STOPPED_DETAIL[result.stopped].format(timeout=group.timeout, memory=group.memory_mb)
-                _finish_run(run, _STOPPED_STATUS[result.stopped], result.stopped, detail)
-            elif result.returncode != 0:
+            if result.returncode != 0:
                 _finish_run(run, "failed", f"exit_{result.returncode}", result.reason[:500])
             else:
                 _finish_run(

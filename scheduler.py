@@ -27,6 +27,7 @@ Keys (all optional; see ``config/raqib.example.toml``)::
     [[daemon.crawl]]                    # one table per source group; default: one group "all", hourly
     name = "maghreb"
     sources = ["hespress", "alyaoum24"] # default: every enabled source
+    source_groups = ["maghreb"]         # or: the enabled sources of these sources.yaml groups
     every = "30m"                       # or: cron = "*/30 * * * *" (in the time zone above)
     timeout = "20m"                     # overrides crawl_timeout
     memory_mb = 1024                    # overrides crawl_memory_mb
@@ -85,7 +86,8 @@ class DaemonLockError(RuntimeError):
 @dataclass(frozen=True)
 class CrawlGroup:
     name: str
-    sources: tuple[str, ...] = ()  # empty: every enabled source
+    sources: tuple[str, ...] = ()  # empty: every enabled source (of source_groups, if any)
+    source_groups: tuple[str, ...] = ()  # the `group` field of sources.yaml
     every: float | None = 3600.0  # seconds; None when cron is used
     cron: str | None = None
     timeout: float = 1800.0
@@ -224,7 +226,7 @@ _DAEMON_KEYS = {
     "digest_command",
     "crawl",
 }
-_GROUP_KEYS = {"name", "sources", "every", "cron", "timeout", "memory_mb", "misfire_grace"}
+_GROUP_KEYS = {"name", "sources", "source_groups", "every", "cron", "timeout", "memory_mb", "misfire_grace"}
 
 
 def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
@@ -310,6 +312,11 @@ def _groups(table: _Keys, crawl_timeout: float, crawl_memory: float) -> tuple[Cr
         sources = keys.data.get("sources", [])
         if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources):
             raise ConfigError(f"{keys.where('sources')}: expected a list of source names")
+        source_groups = keys.data.get("source_groups", [])
+        if not isinstance(source_groups, list) or not all(isinstance(s, str) and s for s in source_groups):
+            raise ConfigError(
+                f"{keys.where('source_groups')}: expected a list of group names from the sources file"
+            )
         every = keys.duration("every", None)
         cron = keys.data.get("cron")
         if (every is None) == (cron is None):
@@ -320,6 +327,7 @@ def _groups(table: _Keys, crawl_timeout: float, crawl_memory: float) -> tuple[Cr
             CrawlGroup(
                 name=name,
                 sources=tuple(sources),
+                source_groups=tuple(source_groups),
                 every=every,
                 cron=cron,
                 timeout=keys.duration("timeout", crawl_timeout) or crawl_timeout,

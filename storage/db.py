@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -37,6 +38,25 @@ _READ_ONLY = "raqib_read_only"  # execution option: begin SQLite transactions wi
 
 class DatabaseError(Exception):
     """A database problem a user can act on, described in one line (no traceback needed)."""
+
+
+class SchemaDriftError(DatabaseError):
+    """The models declare something no migration creates (or the reverse): write a migration."""
+
+    def __init__(self, diffs: list[Any]) -> None:
+        self.diffs = diffs
+        super().__init__(f"models and migrations differ: {describe_diffs(diffs)}")
+
+
+def describe_diffs(diffs: list[Any]) -> str:
+    """Alembic's diff tuples, e.g. ``('add_table', Table(...))``, as "add_table digest_runs; …"."""
+    parts = []
+    for diff in diffs:
+        if isinstance(diff, list):  # column modifications come grouped
+            diff = diff[0]
+        names = [item if isinstance(item, str) else getattr(item, "name", None) for item in diff[1:]]
+        parts.append(" ".join([str(diff[0]), *[name for name in names if isinstance(name, str)][:2]]))
+    return "; ".join(parts) + " (write a migration: alembic revision --autogenerate)"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -276,6 +296,7 @@ def connect_checked(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> 
 
 
 def alembic_config(engine: Engine) -> Config:
+    _alembic_command()
     from alembic.config import Config
 
     # Alembic's own chatter ("No new upgrade operations detected") goes nowhere; commands print.
@@ -286,6 +307,27 @@ def alembic_config(engine: Engine) -> Config:
         "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
     )
     return config
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic logs a dozen INFO lines per call (plugins, "Context impl"); the commands print their
+    own one-line outcome, so Alembic speaks only when debugging (`raqib --debug`)."""
+    alembic_logger = logging.getLogger("alembic")
+    if logging.getLogger().isEnabledFor(logging.DEBUG) or alembic_logger.level != logging.NOTSET:
+        yield
+        return
+    alembic_logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        alembic_logger.setLevel(logging.NOTSET)
+
+
+def _alembic_command() -> Any:
+    with _quiet_alembic():  # importing it sets up plugins, each announced at INFO
+        from alembic import command
+    return command
 
 
 # Any constant: it only has to be the same for every Raqib process migrating this database.
@@ -302,7 +344,7 @@ def _migration_connection(url_or_engine: str | Engine, *, lock: bool = False) ->
     engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     is_sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.connect() as connection:
+        with _quiet_alembic(), engine.connect() as connection:
             if is_sqlite:
                 # Batch migrations copy and drop tables; with foreign keys on, dropping a parent
                 # table cascades. The pragma is ignored inside a transaction, hence before BEGIN.
@@ -333,7 +375,7 @@ def _migration_connection(url_or_engine: str | Engine, *, lock: bool = False) ->
 
 def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest)."""
-    from alembic import command
+    command = _alembic_command()
 
     with _migration_connection(url_or_engine, lock=True) as (config, connection):
         command.upgrade(config, revision)
@@ -342,7 +384,7 @@ def upgrade(url_or_engine: str | Engine, revision: str = "head") -> None:
 
 def downgrade(url_or_engine: str | Engine, revision: str) -> None:
     """Take the schema back to ``revision`` ("base" drops everything)."""
-    from alembic import command
+    command = _alembic_command()
 
     with _migration_connection(url_or_engine, lock=True) as (config, connection):
         command.downgrade(config, revision)
@@ -351,6 +393,7 @@ def downgrade(url_or_engine: str | Engine, revision: str) -> None:
 
 def current_revision(url_or_engine: str | Engine) -> str | None:
     """The revision the database is at, or None for a database Alembic has never touched."""
+    _alembic_command()
     from alembic.migration import MigrationContext
 
     with _migration_connection(url_or_engine) as (_config, connection):
@@ -358,6 +401,7 @@ def current_revision(url_or_engine: str | Engine) -> str | None:
 
 
 def head_revision() -> str | None:
+    _alembic_command()
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
@@ -367,12 +411,16 @@ def head_revision() -> str | None:
 
 
 def check(url_or_engine: str | Engine) -> None:
-    """Raise when the models and the migrations differ (``alembic check``); the database must be at
-    head for the comparison to mean anything."""
-    from alembic import command
+    """Raise :class:`SchemaDriftError` when the models and the migrations differ (``alembic check``);
+    the database must be at head for the comparison to mean anything."""
+    command = _alembic_command()
+    from alembic.util import AutogenerateDiffsDetected
 
-    with _migration_connection(url_or_engine) as (config, connection):
-        command.check(config)
+    with _migration_connection(url_or_engine) as (config, _connection):
+        try:
+            command.check(config)
+        except AutogenerateDiffsDetected as error:
+            raise SchemaDriftError(list(error.diffs)) from error
 
 
 def open_database(

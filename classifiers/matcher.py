@@ -36,7 +36,7 @@ def _is_arabic(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawMatch:
     """A term found in the flat text (offsets into ``NormalizedText.flat``)."""
 
@@ -46,9 +46,10 @@ class RawMatch:
     token: int = 0  # approximate token index (for proximity)
     sentence: int = 0
 
-    @property
-    def concept(self) -> str:
-        return self.term.concept
+    concept: str = ""
+
+    def __post_init__(self) -> None:
+        self.concept = self.term.concept
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,18 @@ class LexiconMatcher:
                             firsts.append((t_start, t_end, slot))
         matches: list[RawMatch] = []
         for t_start, t_end, slot in firsts:
+            nxt = t_end
+            while nxt < n and flat[nxt] == " ":
+                nxt += 1
+            following = {s for _, s in tokens.get(nxt, ())}
             for phrase_id in self._by_first[slot]:
                 phrase = self._phrases[phrase_id]
+                if len(phrase.slots) == 1:
+                    matches.append(RawMatch(phrase.term, t_start, t_end))
+                    continue
+                second = phrase.slots[1]
+                if not isinstance(second, str) and second not in following:
+                    continue
                 end = self._extend(flat, n, t_end, phrase.slots, tokens)
                 if end is not None:
                     matches.append(RawMatch(phrase.term, t_start, end))
@@ -233,14 +244,13 @@ def _finish(flat: str, matches: list[RawMatch]) -> list[RawMatch]:
             continue
         reach[m.concept] = max(reach.get(m.concept, -1), m.end)
         kept.append(m)
-    out: list[RawMatch] = []
     pos = token = sentence = 0
     for m in kept:
         token += flat.count(" ", pos, m.start)
         sentence += flat.count(SENTENCE_END, pos, m.start)
         pos = m.start
-        out.append(RawMatch(m.term, m.start, m.end, token, sentence))
-    return out
+        m.token, m.sentence = token, sentence
+    return kept
 
 
 def apply_context(matches: list[RawMatch]) -> list[RawMatch]:

@@ -29,16 +29,18 @@ class FiredRule:
 
 def evaluate_rules(pack: Pack, title: list[RawMatch], text: list[RawMatch]) -> list[FiredRule]:
     present = {m.concept for m in title} | {m.concept for m in text}
+    title_by = _by_concept(title)
+    text_by = _by_concept(text)
     fired: list[FiredRule] = []
     for rule in pack.rules:
         if any(c in present for c in rule.exclude):
             continue
-        if not all(_count(g.concepts, title, text, rule.title_weight) >= g.min for g in rule.groups):
-            continue
         if not all(any(c in present for c in g.concepts) for g in rule.groups):
             continue
-        title_hit = _witness_in(rule, title)
-        text_hit = _witness_in(rule, text)
+        if not all(_count(g.concepts, title_by, text_by, rule.title_weight) >= g.min for g in rule.groups):
+            continue
+        title_hit = _witness_in(rule, title_by)
+        text_hit = _witness_in(rule, text_by)
         if title_hit is not None:
             witnesses = tuple(FieldMatch("title", m) for m in title_hit)
             if text_hit is not None:
@@ -52,17 +54,32 @@ def evaluate_rules(pack: Pack, title: list[RawMatch], text: list[RawMatch]) -> l
     return fired
 
 
+def _by_concept(matches: list[RawMatch]) -> dict[str, list[RawMatch]]:
+    out: dict[str, list[RawMatch]] = {}
+    for m in matches:
+        out.setdefault(m.concept, []).append(m)
+    return out
+
+
+def _group(by: dict[str, list[RawMatch]], concepts: tuple[str, ...]) -> list[RawMatch]:
+    if len(concepts) == 1:
+        return by.get(concepts[0], [])
+    return sorted((m for c in concepts for m in by.get(c, ())), key=lambda m: m.start)
+
+
 def _count(
-    concepts: tuple[str, ...], title: list[RawMatch], text: list[RawMatch], title_weight: float
+    concepts: tuple[str, ...],
+    title: dict[str, list[RawMatch]],
+    text: dict[str, list[RawMatch]],
+    title_weight: float,
 ) -> float:
-    wanted = set(concepts)
-    total = sum(m.term.weight for m in text if m.concept in wanted)
-    return total + title_weight * sum(m.term.weight for m in title if m.concept in wanted)
+    total = sum(m.term.weight for c in concepts for m in text.get(c, ()))
+    return total + title_weight * sum(m.term.weight for c in concepts for m in title.get(c, ()))
 
 
-def _witness_in(rule: Rule, matches: list[RawMatch]) -> list[RawMatch] | None:
+def _witness_in(rule: Rule, by: dict[str, list[RawMatch]]) -> list[RawMatch] | None:
     """Matches of one field that satisfy every group within the rule's scope, or None."""
-    per_group = [[m for m in matches if m.concept in g.concepts] for g in rule.groups]
+    per_group = [_group(by, g.concepts) for g in rule.groups]
     if not all(per_group):
         return None
     if rule.within == "document":

@@ -111,12 +111,12 @@ class DigestSettings:
 class _Table:
     """Reads typed keys from one TOML table and names file/table/key in every error."""
 
-    def __init__(self, path: str, name: str, data: Any, known: set[str]):
+    def __init__(self, path: str, name: str, data: Any, known: set[str] | None):
         self.path, self.name = path, name
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [{name}] must be a table, got {type(data).__name__}")
         self.data = data
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known) if known is not None else []  # None: free-form keys
         if unknown:
             raise ConfigError(
                 f"{path}: [{name}] unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})"
@@ -247,7 +247,7 @@ def settings_from_mapping(
         digest.data.get("health", {}),
         {"window_hours", "max_silence_hours", "sources"},
     )
-    by_source_table = _Table(path, "digest.health.sources", health_table.data.get("sources", {}), set())
+    by_source_table = _Table(path, "digest.health.sources", health_table.data.get("sources", {}), None)
     by_source: dict[str, float] = {}
     for name, hours in by_source_table.data.items():
         if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections.abc import Callable
@@ -142,9 +143,11 @@ class DemoSite:
         )
         site_app = SiteApp(content, self._links, slow_seconds=self.slow_seconds, bench=self.bench_articles)
         main.app = site_app
-        other.app = OtherHostApp(site_app.renderer)
+        self._servers = [main]
+        if other is not None:
+            other.app = OtherHostApp(site_app.renderer)
+            self._servers.append(other)
         self._stopping.clear()
-        self._servers = [main, other]
         for server in self._servers:
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-site", daemon=True
@@ -153,8 +156,12 @@ class DemoSite:
             self._threads.append(thread)
         return self
 
-    def _bind(self) -> tuple[_Server, _Server]:
-        """Bind the site, then the other host on the same port; retry when that port is taken there."""
+    def _bind(self) -> tuple[_Server, _Server | None]:
+        """Bind the site, then the other host on the same port; retry when that port is taken there.
+
+        Where the other address does not exist (macOS configures only 127.0.0.1 on lo0) the site runs
+        without the recording host: links to it still point there, and nothing answers them.
+        """
 
         def unready(_target: str) -> Response:
             return Response(503, b"starting")
@@ -167,6 +174,8 @@ class DemoSite:
                     (self.other_host, main.server_address[1]), unready, self._other_recorder, self._stopping
                 )
             except OSError as exc:
+                if exc.errno == errno.EADDRNOTAVAIL:
+                    return main, None
                 main.server_close()
                 last_error = exc
                 if self.port:
@@ -213,6 +222,11 @@ class DemoSite:
     @property
     def private_base_url(self) -> str:
         return self.links.private_base
+
+    @property
+    def other_listening(self) -> bool:
+        """Whether the recording "other host" server runs (False where its address is unavailable)."""
+        return len(self._servers) == 2
 
     @property
     def requests(self) -> list[RequestRecord]:

@@ -14,7 +14,7 @@ import time
 from storage import repository as repo
 from storage.db import make_engine, session_factory, unit_of_work
 
-ARTICLES = 240
+ARTICLES = 150
 BATCH = 10
 
 

@@ -17,7 +17,7 @@ from storage.models import Article, ArticleUrl, Classification, CrawlRun, Source
 REPO = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("_writer.py")
 WRITERS = 3
-ARTICLES = 240  # as in _writer.py
+ARTICLES = 150  # as in _writer.py
 
 
 def test_concurrent_writer_processes(db_url: str, factory: sessionmaker[Session]) -> None:

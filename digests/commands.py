@@ -87,7 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
                 verb = "e-mailed" if o.status == "sent" else "would e-mail"
                 print(f"{verb} {o.stories} stories ({o.articles} articles) to {', '.join(o.recipients)}")
             elif o.status == "skipped":
-                print(f"{o.channel}: nothing new, all sources healthy: nothing delivered")
+                print(f"{o.channel}: no new stories, nothing delivered (empty_day = skip)")
     if not result.ok:
         print(f"raqib: error: {result.errors[0]} (items stay pending for the next run)", file=sys.stderr)
         return 1

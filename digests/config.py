@@ -9,7 +9,7 @@ Keys (all optional)::
 
     [digest]
     formats = ["html", "md", "json", "atom"]   # files written by every digest run; [] = none
-    out_dir = "digests"                        # dated folders are created below it
+    out_dir = "~/raqib-digests"                # dated folders below it; default: <data dir>/digests
     timezone = "UTC"                           # dates shown and folder names, e.g. "Asia/Riyadh"
     empty_day = "skip"                         # "skip" | "note" (see run.py: health problems still go out)
     max_items = 200                            # articles per digest; the rest stay pending
@@ -237,7 +237,11 @@ def settings_from_mapping(
     max_items = digest.get("max_items", int, defaults.max_items)
     if max_items < 1:
         raise digest.fail("max_items", f"must be >= 1, got {max_items}")
-    out_dir = digest.get("out_dir", str, str(defaults.out_dir))
+    out_dir = digest.get("out_dir", str, "")
+    if "out_dir" not in digest.data:
+        from storage.db import default_data_dir  # cheap module; keeps digests beside the database
+
+        out_dir = str(default_data_dir() / "digests")
     if not out_dir.strip():
         raise digest.fail("out_dir", "must not be empty")
 

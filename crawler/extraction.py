@@ -225,28 +225,43 @@ def _date_from_jsonld(tree) -> tuple[datetime, str] | None:
     return None
 
 
+_INVISIBLE = {"script", "style", "noscript", "template", "head", "title"}
+_VISIBLE_TEXT_LIMIT = 200_000  # the byline date is near the top; a 5 MB sidebar need not be walked
+
+
 def _visible_text(tree) -> str:
-    parts = tree.xpath(
-        "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)"
-        " and not(ancestor::template)]"
-    )
+    """Text of the page body in document order, without scripts and styles, up to a size limit."""
+    root = tree.find("body")
+    root = tree if root is None else root
+    parts: list[str] = []
+    size = 0
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() not in _INVISIBLE and element.text:
+            parts.append(element.text)
+            size += len(element.text)
+        if element is not root and element.tail:
+            parts.append(element.tail)
+            size += len(element.tail)
+        if size > _VISIBLE_TEXT_LIMIT:
+            break
     return _SPACES.sub(" ", " ".join(parts))
 
 
-def _date_from_page_text(tree, article_text: str) -> tuple[datetime, str] | None:
-    """The Arabic date shown under the headline, else in the article's opening, else anywhere."""
+def _date_from_page_text(tree, title: str, article_text: str) -> tuple[datetime, str] | None:
+    """The Arabic date shown beside the headline, else in the article's opening lines.
+
+    Never the first date anywhere on the page: headers show today's date and "most read" lists show
+    other stories' dates, and a wrong date is worse than a low-confidence one from the URL.
+    """
     visible = _visible_text(tree)
-    headline = ""
-    for h1 in tree.iterfind(".//h1"):
-        headline = _SPACES.sub(" ", h1.text_content()).strip()
-        if headline:
-            break
+    headlines = [_SPACES.sub(" ", h1.text_content()).strip() for h1 in tree.iterfind(".//h1")]
     windows = []
-    if headline and headline in visible:
-        start = visible.index(headline)
-        windows.append(visible[max(0, start - 300) : start + len(headline) + 3000])
-    windows.append(article_text[:1500])
-    windows.append(visible)
+    for headline in [*headlines, title]:
+        if headline and headline in visible:
+            start = visible.index(headline)
+            windows.append(visible[max(0, start - 150) : start + len(headline) + 500])
+            break
+    windows.append(article_text[:1000])
     for window in windows:
         parsed = find_visible_date(window)
         if parsed is not None:
@@ -288,6 +303,22 @@ def _canonical(tree, metas: dict[str, str], base_url: str) -> str:
 
 def _clean(value) -> str:
     return _SPACES.sub(" ", str(value)).strip() if value else ""
+
+
+# Byline prefixes trafilatura leaves on Arabic author names («بقلم: فلان» = "by so-and-so").
+_BYLINE_PREFIX = re.compile(r"^(?:بقلم|كتب|كتبت|كتبه|إعداد|اعداد|تحرير|بواسطة|حوار|متابعة)\s*[:：\-–]?\s*")
+
+
+def _author(value) -> str:
+    return _BYLINE_PREFIX.sub("", _clean(value)).strip()
+
+
+def _without_headline(text: str, title: str) -> str:
+    """Drop the headline when trafilatura repeats it as the text's first line: the title has its own field."""
+    first, _, rest = text.partition("\n")
+    if title and _SPACES.sub(" ", first).strip() == title:
+        return rest.strip()
+    return text
 
 
 def extract_article(
@@ -352,8 +383,9 @@ def _extract(
 
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     title = _clean(getattr(document, "title", "")) or _clean(hints.title)
-    author = _clean(getattr(document, "author", "")) or _clean(hints.author)
+    author = _author(getattr(document, "author", "")) or _author(hints.author)
     sitename = _clean(getattr(document, "sitename", "")) or (urlsplit(url).hostname or "" if url else "")
+    text = _without_headline(text, title)
     description = (
         _clean(metas.get("description") or metas.get("og:description"))
         or _clean(getattr(document, "description", ""))
@@ -365,7 +397,7 @@ def _extract(
         ("meta", "high", lambda: _date_from_meta(tree, metas)),
         ("jsonld", "high", lambda: _date_from_jsonld(tree)),
         ("feed", "high", lambda: _date_from_hint(hints.published_raw)),
-        ("visible", "medium", lambda: _date_from_page_text(tree, text)),
+        ("visible", "medium", lambda: _date_from_page_text(tree, title, text)),
         ("url", "low", lambda: _date_from_url(url or "")),
     ):
         found = finder()

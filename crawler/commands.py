@@ -192,11 +192,21 @@ def demo_summary(url: str, run_id: int, digest_paths: list[str]) -> dict[str, An
 
 
 def _demo_digest(url: str, out: Path) -> list[str]:
+    """The demo's digest files (every format), from the demo's own database and default settings."""
+    from digests.config import settings_from_mapping
+    from digests.run import run_digest
+    from storage.db import make_engine, session_factory
+
+    engine = make_engine(url)
     try:
-        from digests.commands import demo_digest
-    except ImportError:
-        return []
-    return [str(p) for p in demo_digest(url, out)]
+        result = run_digest(
+            session_factory(engine), settings_from_mapping({}, "<demo>"), formats=("html", "md", "json", "atom"), out_dir=out
+        )
+    finally:
+        engine.dispose()
+    if not result.ok:
+        raise RuntimeError(f"demo digest failed: {result.errors[0]}")
+    return [str(p) for p in result.paths]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

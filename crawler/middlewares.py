@@ -90,6 +90,8 @@ class UrlGuardMiddleware:
         return any(addr in net for net in self.blocked)
 
     async def process_request(self, request: Request) -> None:
+        if request.url in request.meta.get("redirect_urls", ()):
+            raise self._refuse(request, "redirect_loop", " → ".join([*request.meta["redirect_urls"], request.url]))
         parts = urlparse_cached(request)
         if parts.scheme not in ("http", "https"):
             raise self._refuse(request, "scheme", parts.scheme or "no scheme")

@@ -55,13 +55,18 @@ def run_crawl(
     )
     executor = make_executor(settings.getint("RAQIB_WORKERS", 1))
     # cli.py has configured logging already; Scrapy's own root handler would print every line twice.
-    logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
+    level = settings.get("LOG_LEVEL", "INFO")
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        handler.setLevel(level)
     process = AsyncCrawlerProcess(settings, install_root_handler=False)
     crawlers = []
+    seen: set[str] = set()
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
         crawlers.append(crawler)
-        process.crawl(crawler, source=source, raqib_executor=executor)
+        process.crawl(crawler, source=source, raqib_executor=executor, raqib_seen=seen)
     status = "finished"
     try:
         process.start()

@@ -47,10 +47,12 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
-    # Before Scrapy's offsite filter (50) and robots.txt: a refused URL is recorded with its reason
-    # and never even asked about.
+    # Before robots.txt: a refused URL is recorded with its reason and never even asked about.
     "crawler.middlewares.UrlGuardMiddleware": 40,
     "crawler.middlewares.SkipStoredMiddleware": 45,
+    # Replaced by the guard above, which also records why; Scrapy's filters offsite requests when they
+    # are scheduled, silently.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,

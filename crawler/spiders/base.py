@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
@@ -39,16 +47,18 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}", f"HTTP {exc.response.status}"
-    if isinstance(exc, (TimeoutError, TCPTimedOutError)):
+    if isinstance(exc, (DownloadTimeoutError, TimeoutError, TCPTimedOutError)):
         return "timeout", str(exc) or "download timed out"
-    if isinstance(exc, DNSLookupError):
+    if isinstance(exc, (CannotResolveHostError, DNSLookupError)):
         return "dns", str(exc)
-    if isinstance(exc, ConnectionRefusedError):
+    if isinstance(exc, (DownloadConnectionRefusedError, ConnectionRefusedError)):
         return "connection_refused", str(exc)
-    if isinstance(exc, ResponseNeverReceived):
+    if isinstance(exc, (ResponseNeverReceived, ResponseDataLossError)):
         return "connection_lost", str(exc)
-    if isinstance(exc, CancelledError):
-        return "cancelled", "download cancelled (too large or stopped)"
+    if isinstance(exc, (DownloadCancelledError, CancelledError)):
+        return "cancelled", str(exc) or "download cancelled (too large or stopped)"
+    if isinstance(exc, DownloadFailedError):
+        return "download_failed", str(exc)
     if isinstance(exc, IgnoreRequest):
         text = str(exc)
         if "max redirections" in text.lower():
@@ -65,10 +75,13 @@ class SourceSpider(scrapy.Spider):
     kind = ""
     source: Source
 
-    def __init__(self, source: str | Source | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: str | Source | None = None, raqib_seen: set[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._source_arg = source
-        self._seen: set[str] = set()
+        # Canonical URL hashes already requested in this crawl process. `raqib crawl` shares one set
+        # between the spiders it runs, so a story listed in an outlet's feed, sitemap and sections
+        # is downloaded once.
+        self._seen: set[str] = raqib_seen if raqib_seen is not None else set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -112,8 +125,11 @@ class SourceSpider(scrapy.Spider):
             return
         self._seen.add(key)
         self.crawler.stats.inc_value("raqib/discover/articles")
+        # dont_filter: the set above already dedups; Scrapy's dupefilter would otherwise silently cut
+        # a redirect loop short instead of letting it be recorded as one.
         yield scrapy.Request(
             url,
+            dont_filter=True,
             callback=self.parse_article,
             errback=self.on_error,
             meta=self._meta(raqib_article=True, raqib_url_hash=key),

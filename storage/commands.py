@@ -47,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(check)
     check.set_defaults(func=cmd_db_check)
 
+    revision = db_commands.add_parser(
+        "revision",
+        help="write a new migration from the models' changes (for developers; review the file)",
+    )
+    add_db_argument(revision)
+    revision.add_argument("-m", "--message", required=True, help="what the migration changes")
+    revision.add_argument("--rev-id", default=None, help="revision id, e.g. 0003_something")
+    revision.set_defaults(func=cmd_db_revision)
+
     reclassify_parser = subparsers.add_parser(
         "reclassify",
         help="re-run the classifier on stored articles classified by other rules",
@@ -118,6 +127,19 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("models and migrations agree")
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from storage import db
+
+    engine = db.connect_checked(db.resolve_database_url(args.db))
+    try:
+        db.require_current(engine)
+        path = db.revision(engine, args.message, args.rev_id)
+    finally:
+        engine.dispose()
+    print(f"wrote {path}: review it, then `raqib db upgrade`")
     return 0
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -77,3 +79,23 @@ def test_concurrent_upgrades_take_turns(empty_url: str) -> None:
         thread.join(60)
     assert not errors, errors
     assert db.current_revision(empty_url) == db.head_revision()
+
+
+def test_revision_writes_a_migration_for_the_drift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`raqib db revision` autogenerates from the models vs. a database at head. Written into a copy
+    of the migrations so the package is left untouched."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(db.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", copy)
+    url = f"sqlite:///{tmp_path / 'rev.sqlite'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        with engine.begin() as connection:  # the database lacks an index the models declare
+            connection.execute(text("DROP INDEX ix_articles_content_hash"))
+        path = db.revision(engine, "restore index", rev_id="9999_test")
+    finally:
+        engine.dispose()
+    assert path.parent == copy / "versions" and path.name.startswith("9999_test")
+    upgrade_body = path.read_text().split("def upgrade()")[1].split("def downgrade()")[0]
+    assert "create_index" in upgrade_body and "ix_articles_content_hash" in upgrade_body

@@ -168,6 +168,9 @@ def build_snippets(text: str, matches: Sequence[dict[str, Any]], fallback: Seque
     terms = [str(m.get("text") or "") for m in matches if m.get("text")]
     for snippet in list(fallback)[:MAX_SNIPPETS]:
         plain = one_line(snippet)
+        # The classifier marks terms as «term»; those marks (not real quotation marks) are ours to redo.
+        for term in terms:
+            plain = plain.replace(f"«{term}»", term)
         fake = [{"text": t} for t in terms]
         out.append(_segments(plain, 0, len(plain), _spans(plain, fake)) or (Segment(plain),))
     if not out and text.strip():

@@ -118,3 +118,15 @@ def test_dates_use_the_configured_time_zone(store, factory, settings):
     result = run_digest(factory, replace(settings, timezone="Asia/Riyadh"), formats=("md",), now=NOW)
     md = result.paths[0].read_text(encoding="utf-8")
     assert "2026-03-10 08:00" in md  # 05:00 UTC is 08:00 in Riyadh
+
+
+def test_snippet_fallback_uses_the_classifier_snippets_when_offsets_do_not_fit():
+    from digests.render import build_snippets
+
+    matches = [{"concept": "crypto", "term": "بيتكوين", "start": 900, "end": 907, "text": "بيتكوين"}]
+    (snippet,) = build_snippets("نص آخر", matches, ["قال «المسؤول» إن «بيتكوين» استخدمت <b>"])
+    assert [(seg.text, seg.mark) for seg in snippet] == [
+        ("قال «المسؤول» إن ", False),
+        ("بيتكوين", True),
+        (" استخدمت <b>", False),
+    ]

@@ -30,7 +30,7 @@ class LanguageResult:
 
 _ARABIC_SCRIPT = re.compile("[\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f]")
 _LETTER = re.compile(r"[^\W\d_]")
-_ARABIC_ONLY = re.compile("[\u064a\u0643\u0649]")  # ي ك ى
+_ARABIC_ONLY = re.compile("[\u064a\u0643\u0649\u0629]")  # ي ك ى ة
 _PERSIAN_LIKE = re.compile("[\u06cc\u06a9\u067e\u0686\u0698\u06af]")  # ی ک پ چ ژ گ (Persian, also Urdu)
 _URDU_ONLY = re.compile("[\u0679\u0688\u0691\u06d2\u06ba\u06d3\u06c1\u06be]")  # ٹ ڈ ڑ ے ں ۓ ہ ھ
 _NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+|\d+")

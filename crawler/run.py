@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -47,8 +46,8 @@ def run_crawl(
     overrides: Mapping[str, Any] | None = None,
 ) -> CrawlOutcome:
     """Crawl ``sources`` concurrently into ``database_url``, reporting into crawl run ``run_id``."""
+    from storage import repository as repo
     from storage.db import make_engine, session_factory, unit_of_work
-    from storage.models import CrawlRun
 
     settings = build_settings(
         {**(overrides or {}), "RAQIB_DATABASE_URL": database_url, "RAQIB_CRAWL_RUN_ID": run_id}
@@ -85,10 +84,7 @@ def run_crawl(
     engine = make_engine(database_url)
     try:
         with unit_of_work(session_factory(engine)) as session:
-            run = session.get(CrawlRun, run_id)
-            if run is not None:
-                run.status = status
-                run.finished_at = datetime.now(UTC)
+            repo.finish_crawl_run(session, run_id, status=status)
     finally:
         engine.dispose()
     return CrawlOutcome(run_id=run_id, status=status, stats=totals)

@@ -36,12 +36,14 @@ class CrawlStore:
         self.url = resolve_database_url(database_url)
         self.engine = make_engine(self.url)
         self.sessions = session_factory(self.engine)
+        # Lookups never take SQLite's write lock, so they do not queue behind the batch writer.
+        self.readers = session_factory(self.engine, read_only=True)
         self.run_id: int | None = None
         self.owns_run = False
 
     # -- sync work (runs in a thread) -----------------------------------------------------------
     def _known(self, hashes: set[str]) -> bool:
-        with self.sessions() as session:
+        with self.readers() as session:
             return bool(repo.known_url_hashes(session, hashes))
 
     def _prepare(self, source: Source, run_id: int | None) -> int:
@@ -68,8 +70,9 @@ class CrawlStore:
                     merged[key] = merged[key] + value
                 else:
                     merged[key] = value
+            # Several spiders of one `raqib crawl` report into one run: counters add up.
             run.stats = merged
-            run.errors = list(run.errors or []) + errors
+            repo.record_crawl_errors(session, run.id, errors)
             run.pages_fetched = (run.pages_fetched or 0) + pages
             run.articles_stored = (run.articles_stored or 0) + stored
             if status is not None:

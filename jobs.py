@@ -382,12 +382,10 @@ def crawl_job(group_name: str, *, ctx: JobContext | None = None) -> str:
         argv += ["--source", name]
     for name in group.source_groups:
         argv += ["--group", name]
-    log.info(
-        "crawl %s: started run #%d (%s)",
-        group.name,
-        run_id,
-        ", ".join(group.sources) or "all enabled sources",
+    scope = ", ".join(group.sources) or (
+        f"source groups {', '.join(group.source_groups)}" if group.source_groups else "all enabled sources"
     )
+    log.info("crawl %s: started run #%d (%s)", group.name, run_id, scope)
     try:
         result = run_child(
             argv,
@@ -449,17 +447,21 @@ def _record_crawl_outcome(ctx: JobContext, group: CrawlGroup, run_id: int, resul
             run.articles_stored,
             len(run.errors or []),
         )
+        stats = run.stats or {}
+        core, related = int(stats.get("raqib/classify/core", 0)), int(stats.get("raqib/classify/related", 0))
     level = logging.INFO if status == "finished" else logging.ERROR
     why = "" if status == "finished" else f": {result.stopped or result.reason}"
     log.log(
         level,
-        "crawl %s: run #%d %s in %.1f s: %d pages fetched, %d articles stored, %d errors%s",
+        "crawl %s: run #%d %s in %.1f s: %d pages fetched, %d articles stored (%d core, %d related), %d errors%s",
         group.name,
         run_id,
         status,
         result.seconds,
         pages,
         stored,
+        core,
+        related,
         errors,
         why,
     )

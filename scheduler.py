@@ -720,15 +720,16 @@ def main(args: argparse.Namespace) -> int:
         config = _replace(config, sources_file=str(Path(args.sources).resolve()))
     url = resolve_database_url(args.db)
     engine = connect_checked(url)
+    ctx = jobs.JobContext(url, config, session_factory(engine))
+    stop = threading.Event()
+    # Before anything slow: a SIGTERM during start-up must also end in a clean exit 0.
+    _install_signal_handlers(stop, ctx, config)
     lock = make_lock(engine)
     lock.acquire()
     # Alembic narrates every migration step at INFO; a daemon's log wants the outcome only.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
-    stop = threading.Event()
     try:
         upgrade(engine)
-        ctx = jobs.JobContext(url, config, session_factory(engine))
-        _install_signal_handlers(stop, ctx, config)
         recovered = jobs.recover_stale_runs(ctx)
         if recovered:
             log.warning("%d crawl run(s) left by a previous daemon marked killed", recovered)

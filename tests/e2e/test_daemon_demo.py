@@ -151,14 +151,15 @@ def test_daemon_crawls_the_demo_site_twice_and_delivers_the_digest(tmp_path, sta
     log = daemon.log()
     assert "SIGTERM received" in log and "daemon stopped" in log
     assert re.search(
-        r"crawl demo: run #1 finished in [\d.]+ s: [1-9]\d* pages fetched, [1-9]\d* articles stored", log
+        r"crawl demo: run #1 finished in [\d.]+ s: [1-9]\d* pages fetched, [1-9]\d* articles stored \([1-9]\d* core, \d+ related\)",
+        log,
     ), log[-3000:]
     assert re.search(r"digest \(daily\): done in [\d.]+ s", log)
 
     runs = crawl_runs(url)
     assert runs[0].articles_stored > 0
     # The second crawl of an unchanged site downloads no article page again.
-    assert runs[1].status == "finished" and runs[1].articles_stored == 0
+    assert runs[1].status == "finished" and runs[1].pages_fetched == 0 and runs[1].articles_stored == 0
     assert all(run.status in {"finished", "killed"} for run in runs)
 
     expected = flagged_urls(url)

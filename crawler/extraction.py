@@ -259,7 +259,10 @@ def _date_from_page_text(tree, title: str, article_text: str) -> tuple[datetime,
     for headline in [*headlines, title]:
         if headline and headline in visible:
             start = visible.index(headline)
-            windows.append(visible[max(0, start - 150) : start + len(headline) + 500])
+            # Byline under the headline first, then a date line just above it (a kicker's length, so
+            # that the header's "today" date is out of reach).
+            windows.append(visible[start : start + len(headline) + 500])
+            windows.append(visible[max(0, start - 80) : start])
             break
     windows.append(article_text[:1000])
     for window in windows:

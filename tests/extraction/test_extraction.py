@@ -241,3 +241,14 @@ def test_results_cross_a_process_pool():
         result = pool.submit(extract_article, body, URL, "text/html", Hints(title="t")).result(timeout=120)
     assert result == pickle.loads(pickle.dumps(result))
     assert result.status == "ok" and PARAGRAPHS[0] in result.text
+
+
+def test_header_date_of_today_is_not_the_publication_date():
+    # Many Arabic sites print today's date in the header; far from the headline it must be ignored.
+    html = article_page(visible_date="").replace(
+        '<div class="logo">', '<div class="today">الأحد 5 مايو 2024 - 27 شوال 1445</div><div class="logo">'
+    )
+    html = html.replace("13 آذار 2024", "")
+    result = extract(html)
+    assert result.status == "ok"
+    assert result.published_at is None and result.date_source == "none"

@@ -1,0 +1,136 @@
+"""The crawl commands as users type them: scrapy list/crawl, raqib crawl/demo/sources, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from crawler.demo_site import DemoSite
+from storage.db import make_engine, session_factory
+from storage.models import Article, CrawlRun
+from tests.crawl.conftest import FAST, REPO, run_raqib_crawl
+
+
+def raqib(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_scrapy_list_shows_the_generic_spiders() -> None:
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["feed", "listing", "sitemap"]
+
+
+def test_scrapy_crawl_one_source_by_hand(demo_site: DemoSite, tmp_path: Path) -> None:
+    sources = demo_site.write_sources(tmp_path / "s.yaml", download_timeout=1.5)
+    db = tmp_path / "manual.sqlite"
+    raqib("db", "upgrade", "--db", str(db))
+    cmd = [
+        sys.executable, "-m", "scrapy", "crawl", "feed", "-a", "source=demo-sada-atom",
+        "-s", f"RAQIB_SOURCES_FILE={sources}", "-s", f"RAQIB_DATABASE_URL=sqlite:///{db}", *FAST,
+    ]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with session_factory(engine)() as session:
+            run = session.scalar(select(CrawlRun))
+            assert run is not None and run.status == "finished" and run.sources == "demo-sada-atom"
+            assert session.scalar(select(func.count()).select_from(Article).where(Article.extraction_status == "ok")) >= 3
+    finally:
+        engine.dispose()
+
+
+def test_scrapy_crawl_refuses_a_source_of_another_kind(demo_site: DemoSite, tmp_path: Path) -> None:
+    sources = demo_site.write_sources(tmp_path / "s.yaml")
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "sitemap", "-a", "source=demo-sada-atom", "-s", f"RAQIB_SOURCES_FILE={sources}"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert "is a feed source; run it with the 'feed' spider" in proc.stderr
+
+
+def test_private_address_is_refused_even_when_the_source_allows_the_host(demo_site: DemoSite, tmp_path: Path) -> None:
+    # 127.0.0.3 stands in for a private/link-local address: it is in the blocked networks and not
+    # in the allowed exceptions, so the guard must refuse it before any connection is attempted.
+    port = demo_site.base_url.rsplit(":", 1)[1]
+    sources = tmp_path / "private.yaml"
+    sources.write_text(
+        f"""sources:
+  - name: private-feed
+    outlet: P
+    kind: feed
+    start_urls: ["http://127.0.0.3:{port}/nile/rss.xml", "http://127.0.0.2:{port}/nile/rss.xml"]
+    allowed_domains: ["127.0.0.3", "127.0.0.2"]
+""",
+        encoding="utf-8",
+    )
+    demo_site.reset_requests()
+    result = run_raqib_crawl(sources, f"sqlite:///{tmp_path / 'p.sqlite'}", "-s", "RAQIB_ALLOWED_NETWORKS=127.0.0.1/32")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.summary["failures"].get("refused_private_address") == 2
+    assert demo_site.other_requests == []
+
+
+def test_raqib_demo_json_contract() -> None:
+    proc = raqib("demo", "--json", "--out", "var/test-demo", timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary: dict[str, Any] = json.loads(proc.stdout)
+    assert {"pages_fetched", "articles_stored", "by_language", "flagged", "failures", "digest"} <= set(summary)
+    assert summary["articles_stored"] >= 35 and summary["pages_fetched"] >= summary["articles_stored"]
+    assert summary["by_language"]["ar"] >= 30 and summary["by_language"].get("fa") and summary["by_language"].get("en")
+    assert summary["flagged"]["core"] >= 5 and summary["flagged"]["related"] >= 1
+    for reason in ("http_404", "http_500", "timeout", "extract_empty", "refused_offsite", "broken_feed"):
+        assert summary["failures"].get(reason), reason
+    digest_files = [Path(p) for p in summary["digest"]]
+    assert {p.suffix for p in digest_files} == {".html", ".md", ".json", ".atom"}
+    digest = json.loads(next(p for p in digest_files if p.suffix == ".json").read_text(encoding="utf-8"))
+    assert len(digest["items"]) >= summary["flagged"]["core"] // 2
+    assert digest["items"][0]["label"] == "core"
+
+
+def test_sources_list_and_check(demo_site: DemoSite, tmp_path: Path) -> None:
+    sources = demo_site.write_sources(tmp_path / "s.yaml")
+    listed = raqib("sources", "list", "--sources", str(sources), "--json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) >= 8
+    default = raqib("sources", "list")
+    assert default.returncode == 0 and "hespress-rss" in default.stdout
+    checked = raqib("sources", "check", "--sources", str(sources), "--fetch", "--json")
+    reports = {r["name"]: r for r in json.loads(checked.stdout)}
+    assert reports["demo-nile-rss"]["ok"] and reports["demo-nile-rss"]["urls"][0]["items"] >= 5
+    assert reports["demo-nile-rss"]["urls"][0]["newest"].startswith("2024-03")
+    assert "problem" in reports["demo-nile-breaking"]["urls"][0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "--sources", "/nonexistent/sources.yaml"], "sources file not found"),
+        (["crawl", "--source", "no-such-source"], "unknown source(s): no-such-source"),
+        (["crawl", "--source", "hespress-rss", "--db", "postgresql+psycopg://u@127.0.0.1:9/x"], "cannot connect"),
+        (["crawl", "--source", "hespress-rss", "--db", "sqlite:////proc/raqib/x.sqlite"], "raqib: error:"),
+        (["sources", "check", "--sources", "/etc/hostname"], "expected a mapping with a 'sources' list"),
+    ],
+)
+def test_bad_input_gives_one_line_and_no_traceback(args: list[str], message: str) -> None:
+    proc = raqib(*args, timeout=60)
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.startswith("raqib:")]
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_read_only_database_file(tmp_path: Path) -> None:
+    db = tmp_path / "ro.sqlite"
+    assert raqib("db", "upgrade", "--db", str(db)).returncode == 0
+    proc = raqib("crawl", "--source", "hespress-rss", "--db", f"sqlite:///file:{db}?mode=ro&uri=true")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("raqib: error:") and "read-only" in proc.stderr

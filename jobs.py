@@ -134,8 +134,15 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 def stop_process_group(proc: subprocess.Popen[Any], wait_seconds: float) -> None:
-    """SIGTERM the child's whole process group, then SIGKILL whatever is left after ``wait_seconds``."""
-    _signal_group(proc.pid, signal.SIGTERM)
+    """SIGTERM the child, then SIGKILL its whole process group after ``wait_seconds``.
+
+    Only the child gets the SIGTERM: it shuts its own workers down (Scrapy stops gracefully and
+    records its run); signalling them too would break its pool under it.
+    """
+    try:
+        proc.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        pass
     try:
         proc.wait(timeout=wait_seconds)
     except subprocess.TimeoutExpired:

@@ -233,3 +233,19 @@ def test_sigkill_during_crawls_and_digests_then_restart_delivers_every_article_o
     )
     assert {u: mails[u] for u in expected} == dict.fromkeys(expected, 1), "each article in exactly one e-mail"
     assert set(files) == expected and set(mails) == expected
+
+
+def test_real_crawl_over_its_time_limit_is_stopped_and_recorded_as_timeout(
+    tmp_path, start_daemon, demo_site, smtp
+):
+    _inbox, port = smtp
+    url = f"sqlite:///{tmp_path / 'raqib.sqlite'}"
+    config = demo_config(tmp_path, demo_site, port, crawl_every="1h", digest_every="1h")
+    config.write_text(config.read_text().replace('timeout = "120s"', 'timeout = "3s"'))
+    once = start_daemon(["--config", str(config), "--db", url, "--once"], command=CLI)
+    assert once.wait(timeout=90) == 1
+    (run,) = crawl_runs(url)
+    assert run.status == "timeout" and run.finished_at is not None
+    assert run.errors[-1]["reason"] == "timeout"
+    assert not pid_alive(run.stats["daemon/pid"])
+    assert "crawl demo: run #1 timeout" in once.log()

@@ -55,6 +55,8 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         return "connection_refused", str(exc)
     if isinstance(exc, (ResponseNeverReceived, ResponseDataLossError)):
         return "connection_lost", str(exc)
+    if "larger than download max size" in str(exc):
+        return "too_large", str(exc)
     if isinstance(exc, (DownloadCancelledError, CancelledError)):
         return "cancelled", str(exc) or "download cancelled (too large or stopped)"
     if isinstance(exc, DownloadFailedError):
@@ -89,8 +91,6 @@ class SourceSpider(scrapy.Spider):
         spider.source = spider._resolve_source(crawler.settings.get("RAQIB_SOURCES_FILE"))
         # Scrapy reads these attributes for the download slot and the offsite check.
         spider.allowed_domains = list(spider.source.allowed_domains)
-        if spider.source.politeness.download_delay is not None:
-            spider.download_delay = spider.source.politeness.download_delay
         return spider
 
     def _resolve_source(self, sources_file: str | None) -> Source:
@@ -108,9 +108,29 @@ class SourceSpider(scrapy.Spider):
     # -- requests --------------------------------------------------------------------------------
     def _meta(self, **extra: Any) -> dict[str, Any]:
         meta: dict[str, Any] = {"raqib_source": self.source.name, **extra}
-        if self.source.politeness.download_timeout is not None:
-            meta["download_timeout"] = self.source.politeness.download_timeout
+        politeness = self.source.politeness
+        if politeness.download_timeout is not None:
+            meta["download_timeout"] = politeness.download_timeout
+        if politeness.concurrency is not None or politeness.download_delay is not None:
+            meta["download_slot"] = self._source_slot()
         return meta
+
+    def _source_slot(self) -> str:
+        """A download slot of the source's own, carrying its concurrency and delay overrides.
+
+        Scrapy reads per-slot settings when a slot is first used, so registering them before the
+        first request is enough; the global per-domain settings still apply to other sources.
+        """
+        key = f"raqib-source:{self.source.name}"
+        downloader = self.crawler.engine.downloader
+        if key not in downloader.per_slot_settings:
+            slot: dict[str, Any] = {}
+            if self.source.politeness.concurrency is not None:
+                slot["concurrency"] = self.source.politeness.concurrency
+            if self.source.politeness.download_delay is not None:
+                slot["delay"] = self.source.politeness.download_delay
+            downloader.per_slot_settings[key] = slot
+        return key
 
     def page_request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
         """A request for a feed, sitemap or listing page."""

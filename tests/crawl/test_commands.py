@@ -134,3 +134,45 @@ def test_read_only_database_file(tmp_path: Path) -> None:
     proc = raqib("crawl", "--source", "hespress-rss", "--db", f"sqlite:///file:{db}?mode=ro&uri=true")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("raqib: error:") and "read-only" in proc.stderr
+
+
+def _one_source(demo_site: DemoSite, tmp_path: Path, name: str, **overrides: str) -> Path:
+    """A sources file with one demo source, some of its fields replaced (YAML flow values)."""
+    import yaml
+
+    doc = yaml.safe_load(demo_site.sources_yaml(download_timeout=1.5))
+    (source,) = [s for s in doc["sources"] if s["name"] == name]
+    for key, value in overrides.items():
+        source[key] = yaml.safe_load(value)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"sources": [source]}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_sitemap_entries_older_than_the_window_are_not_downloaded(demo_site: DemoSite, tmp_path: Path) -> None:
+    # The demo's news sitemaps are dated March 2024: a one-day window keeps none of them.
+    sources = _one_source(demo_site, tmp_path, "demo-sada-sitemap", max_age_days="1")
+    demo_site.reset_requests()
+    result = run_raqib_crawl(sources, f"sqlite:///{tmp_path / 'w.sqlite'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.summary["pages_fetched"] == 0
+    assert not [r for r in demo_site.requests if r.path.endswith(".html")]
+
+
+def test_per_source_delay_spaces_the_requests(demo_site: DemoSite, tmp_path: Path) -> None:
+    sources = _one_source(demo_site, tmp_path, "demo-sada-rss", politeness="{download_timeout: 2, download_delay: 0.5, concurrency: 1}")
+    demo_site.reset_requests()
+    result = run_raqib_crawl(sources, f"sqlite:///{tmp_path / 'd.sqlite'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    times = sorted(r.time for r in demo_site.requests if r.path.endswith(".html"))
+    assert len(times) >= 4
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # Scrapy jitters a delay by ±50 %, so 0.5 s means at least 0.25 s between two requests.
+    assert min(gaps) >= 0.24, gaps
+
+
+def test_a_page_over_the_size_limit_is_cancelled_and_recorded(demo_site: DemoSite, tmp_path: Path) -> None:
+    sources = _one_source(demo_site, tmp_path, "demo-sada-rss")
+    result = run_raqib_crawl(sources, f"sqlite:///{tmp_path / 'm.sqlite'}", "-s", "DOWNLOAD_MAXSIZE=12000")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.summary["failures"].get("too_large", 0) >= 1, result.summary

@@ -176,3 +176,36 @@ def test_a_page_over_the_size_limit_is_cancelled_and_recorded(demo_site: DemoSit
     result = run_raqib_crawl(sources, f"sqlite:///{tmp_path / 'm.sqlite'}", "-s", "DOWNLOAD_MAXSIZE=12000")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.summary["failures"].get("too_large", 0) >= 1, result.summary
+
+
+def test_a_locked_database_delays_the_crawl_but_loses_nothing(demo_site: DemoSite, tmp_path: Path) -> None:
+    import sqlite3
+    import threading
+    import time
+
+    sources = _one_source(demo_site, tmp_path, "demo-sada-rss")
+    db = tmp_path / "locked.sqlite"
+    assert raqib("db", "upgrade", "--db", str(db)).returncode == 0
+    locked = threading.Event()
+
+    def hold_write_lock() -> None:
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(4)
+        conn.execute("COMMIT")
+        conn.close()
+
+    holder = threading.Thread(target=hold_write_lock)
+    holder.start()
+    locked.wait(5)
+    result = run_raqib_crawl(sources, f"sqlite:///{db}")
+    holder.join()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.summary["articles_stored"] >= 4
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(Article)) == result.summary["articles_stored"]
+    finally:
+        engine.dispose()

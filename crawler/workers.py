@@ -58,5 +58,21 @@ def classify_in_worker(rules_dir: str | None, text: str, title: str, language: s
     return decision.to_dict()
 
 
+def warm_up(rules_dir: str | None) -> None:
+    """Import the heavy libraries and compile the rules, so the first pages do not pay for it."""
+    from crawler.extraction import extract_article
+    from crawler.language import detect_language
+
+    extract_article(b"<html><body><p>warm up</p></body></html>", "http://localhost/")
+    detect_language("هذا نص قصير لتحميل نماذج اللغة")
+    _classifier(rules_dir)
+
+
+def start_workers(executor: Executor, workers: int, rules_dir: str | None) -> None:
+    """Start every worker now, while the first feeds are downloading (spawned workers start lazily)."""
+    for _ in range(max(1, workers)):
+        executor.submit(warm_up, rules_dir)
+
+
 def rules_version(rules_dir: str | None) -> str:
     return _classifier(rules_dir).rules_version

@@ -7,6 +7,8 @@ reason; under CI=true it fails, because CI must prove the code against them.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,23 @@ def pg_url() -> str:
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture
+def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh schema on the real PostgreSQL, chosen by ``search_path`` in the URL itself (so child
+    processes and ``raqib --db URL`` land in it too), dropped afterwards."""
+    from sqlalchemy import create_engine, make_url, text
+
+    base = request.getfixturevalue("pg_url")
+    schema = f"raqib_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -209,3 +209,28 @@ def test_a_locked_database_delays_the_crawl_but_loses_nothing(demo_site: DemoSit
             assert session.scalar(select(func.count()).select_from(Article)) == result.summary["articles_stored"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_crawl_into_postgresql_twice_stores_once(demo_site: DemoSite, tmp_path: Path, pg_schema_url: str) -> None:
+    sources = _one_source(demo_site, tmp_path, "demo-nile-rss")
+    first = run_raqib_crawl(sources, pg_schema_url)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.summary["articles_stored"] >= 5
+    demo_site.reset_requests()
+    second = run_raqib_crawl(sources, pg_schema_url)
+    assert second.returncode == 0 and second.summary["articles_stored"] == 0
+    # Only transient failures (timeouts, 5xx) are worth another try.
+    from crawler.demo_site import expected_pages
+
+    transient = {p.path for p in expected_pages(demo_site.base_url) if p.expect in ("timeout", "http_500")}
+    assert not [r.path for r in demo_site.requests if "/nile/20" in r.path and r.path not in transient]
+    engine = make_engine(pg_schema_url)
+    try:
+        with session_factory(engine)() as session:
+            rows = session.scalar(select(func.count()).select_from(Article))
+            assert rows == first.summary["articles_stored"]
+            flagged = session.scalar(select(func.count()).select_from(Article).where(Article.classification.has()))
+            assert flagged and flagged >= 5
+    finally:
+        engine.dispose()

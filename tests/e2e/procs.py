@@ -40,6 +40,7 @@ class DaemonProcess:
         *,
         command: list[str] | None = None,
         env: dict[str, str] | None = None,
+        cwd: Path = REPO,
     ):
         self.log_path = workdir / f"daemon-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("wb")
@@ -49,7 +50,7 @@ class DaemonProcess:
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             [*(command or STANDALONE), *args],
-            cwd=REPO,
+            cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=full_env,

@@ -61,7 +61,8 @@ def run_crawl(
     root.setLevel(level)
     for handler in root.handlers:
         handler.setLevel(level)
-    process = AsyncCrawlerProcess(settings, install_root_handler=False)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = AsyncCrawlerProcess(settings)
     crawlers = []
     seen: set[str] = set()
     for source in sources:

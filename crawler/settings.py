@@ -39,6 +39,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 # 404/410 reach the spider so the page is remembered as gone instead of being fetched every crawl.
 HTTPERROR_ALLOWED_CODES = [404, 410]
+# Scrapy starts this many tasks for every callback's output; an article callback yields one item, so
+# the default of 100 only costs the reactor thread time the worker processes need.
+CONCURRENT_ITEMS = 16
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = os.environ.get("RAQIB_LOG_LEVEL", "INFO")

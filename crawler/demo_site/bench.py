@@ -30,6 +30,7 @@ class BenchPages:
         self.templates = sorted(sources, key=lambda e: e.id)
         self.pool = [p for e in self.templates for p in e.paragraphs[1:]]
         self._sitemap: bytes | None = None
+        self._bulk = self._chrome_bulk(content)
 
     def path(self, i: int) -> str:
         return f"/bench/article/{i}.html"
@@ -72,7 +73,21 @@ class BenchPages:
         if not 0 <= i < self.count:
             return None
         entry = self.entry(i)
-        return self.renderer.bench_article(entry, canonical=self.renderer.base + self.path(i))
+        return self.renderer.bench_article(entry, canonical=self.renderer.base + self.path(i), bulk=self._bulk)
+
+    @staticmethod
+    def _chrome_bulk(content: SiteContent) -> str:
+        """~45 KB of what real outlets put around an article: a footer mega-menu of headlines and an
+        inline state blob. Built once; the same on every page, as a site's chrome is."""
+        titles = [e.title for e in content.entries if e.kind == "article" and e.language == "ar"]
+        links = "".join(
+            f'<li><a href="/archive/{n}.html">{escape(titles[n % len(titles)])}</a></li>' for n in range(160)
+        )
+        state = ",".join(f'{{"id":{n},"slot":"ad-{n % 12}","kw":"{escape(titles[n % len(titles)][:40])}"}}' for n in range(150))
+        return (
+            f'<nav class="mega-footer"><h3>أرشيف الأخبار</h3><ul>{links}</ul></nav>'
+            f"<script>window.__STATE__={{\"ads\":[{state}]}};</script>"
+        )
 
     def sitemap(self) -> bytes:
         """A Google News sitemap of every bench page, all dated today (built once, then reused)."""

@@ -36,26 +36,37 @@ def _is_arabic(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f"
 
 
-@dataclass(slots=True)
 class RawMatch:
     """A term found in the flat text (offsets into ``NormalizedText.flat``)."""
 
-    term: Term
-    start: int
-    end: int
-    token: int = 0  # approximate token index (for proximity)
-    sentence: int = 0
+    __slots__ = ("term", "start", "end", "token", "sentence", "concept")
 
-    concept: str = ""
+    def __init__(self, term: Term, start: int, end: int, token: int = 0, sentence: int = 0) -> None:
+        self.term = term
+        self.start = start
+        self.end = end
+        self.token = token  # approximate token index (spaces before the match, for proximity)
+        self.sentence = sentence
+        self.concept = term.concept
 
-    def __post_init__(self) -> None:
-        self.concept = self.term.concept
+    def __repr__(self) -> str:
+        return (
+            f"RawMatch(term={self.term.text!r}, concept={self.concept!r}, start={self.start}, "
+            f"end={self.end}, token={self.token}, sentence={self.sentence})"
+        )
 
 
 @dataclass(frozen=True)
 class _Phrase:
     term: Term
     slots: tuple[int | str, ...]  # slot id for a keyed word, the literal word otherwise
+
+
+@dataclass(frozen=True)
+class _FirstPlan:
+    singles: tuple[Term, ...]  # one-word terms
+    by_second: dict[int, tuple[tuple[int, Term, tuple[int | str, ...]], ...]]  # (phrase id, term, rest)
+    literal: tuple[tuple[int, Term, tuple[int | str, ...]], ...]  # phrases whose second word is literal
 
 
 class LexiconMatcher:
@@ -70,11 +81,23 @@ class LexiconMatcher:
         self._fem_suffixes = frozenset(normalizer.text(s).strip() for s in m.feminine_suffixes)
         self._latin_suffixes = frozenset(normalizer.text(s).strip() for s in m.latin_suffixes) | {""}
         self._protected = frozenset(normalizer.text(p).strip() for p in m.protected)
+        # What each prefix / suffix rule accepts, as sets (the empty string: no affix).
+        self._prefix_sets = {
+            _NONE: frozenset({""}),
+            _ANY: self._proclitics | {""},
+            _DEFINITE: self._definite,
+        }
+        self._suffix_sets = {
+            _NONE: frozenset({""}),
+            _PLAIN: self._suffixes,
+            _FEM: self._fem_suffixes,
+            _LATIN: self._latin_suffixes,
+        }
         self._slot_ids: dict[tuple[str, str, str], int] = {}
-        self._slot_modes: list[tuple[str, str, str]] = []  # (prefix rule, suffix rule, word)
+        self._slot_modes: list[tuple[str, str, str]] = []  # (word, affixes, "")
         keys: dict[str, list[tuple[int, str, str]]] = {}
         self._phrases: list[_Phrase] = []
-        self._by_first: dict[int, list[int]] = {}
+        by_first: dict[int | str, list[int]] = {}
         self._regexes: list[tuple[re.Pattern[str], Term]] = []
         for concept in pack.concepts.values():
             for term in concept.terms:
@@ -92,13 +115,40 @@ class LexiconMatcher:
                     slots.append(self._slot(word, term.affixes, keys))
                 phrase_id = len(self._phrases)
                 self._phrases.append(_Phrase(term, tuple(slots)))
-                self._by_first.setdefault(slots[0], []).append(phrase_id)
+                by_first.setdefault(slots[0], []).append(phrase_id)
+        self._by_first = {slot: self._first_plan(ids) for slot, ids in by_first.items()}
+        later = {slot for p in self._phrases for slot in p.slots[1:] if not isinstance(slot, str)}
+        # Each automaton key carries its length, the entries to try when the key has affixes around
+        # it — (slot, accepted prefixes, accepted suffixes, starts a phrase, continues a phrase) —
+        # and the entries that accept the key as a whole token on its own (decided once, here).
         self._automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
-            self._automaton.add_word(key, (len(key), tuple(entries)))
+            full = tuple(
+                (slot, self._prefix_sets[p], self._suffix_sets[s], slot in self._by_first, slot in later)
+                for slot, p, s in entries
+            )
+            bare = tuple(
+                (slot, first, cont) for slot, pre, suf, first, cont in full if "" in pre and "" in suf
+            )
+            self._automaton.add_word(key, (len(key), full, bare))
         if keys:
             self._automaton.make_automaton()
         self._has_keys = bool(keys)
+
+    def _first_plan(self, phrase_ids: list[int]) -> _FirstPlan:
+        """The phrases that start with one slot: one-word terms, then the rest by their second slot."""
+        singles: list[Term] = []
+        by_second: dict[int, list[tuple[int, Term, tuple[int | str, ...]]]] = {}
+        literal: list[tuple[int, Term, tuple[int | str, ...]]] = []
+        for pid in phrase_ids:
+            phrase = self._phrases[pid]
+            if len(phrase.slots) == 1:
+                singles.append(phrase.term)
+            elif isinstance(phrase.slots[1], str):
+                literal.append((pid, phrase.term, phrase.slots[1:]))
+            else:
+                by_second.setdefault(phrase.slots[1], []).append((pid, phrase.term, phrase.slots[2:]))
+        return _FirstPlan(tuple(singles), {k: tuple(v) for k, v in by_second.items()}, tuple(literal))
 
     @property
     def n_keys(self) -> int:
@@ -135,121 +185,133 @@ class LexiconMatcher:
     # --- matching -----------------------------------------------------------------------------
 
     def find(self, text: NormalizedText) -> list[RawMatch]:
+        """Every term occurrence in ``text``, ordered, with token and sentence indexes."""
         flat = text.flat
-        n = len(flat)
-        tokens: dict[int, list[tuple[int, int]]] = {}  # token start -> [(token end, slot)]
-        firsts: list[tuple[int, int, int]] = []
+        if not flat:
+            return []
+        found: list[tuple[int, int, Term]] = []
         if self._has_keys:
-            for last, (klen, entries) in self._automaton.iter(flat):
-                start, end = last - klen + 1, last + 1
-                span = self._token_span(flat, start, end, n)
-                if span is None:
+            tokens, firsts = self._tokens(flat)
+            by_first = self._by_first
+            n = len(flat)
+            for t_start, t_end, slot in dict.fromkeys(firsts):  # the same token can be hit twice
+                plan = by_first[slot]
+                for term in plan.singles:
+                    found.append((t_start, t_end, term))
+                if not (plan.by_second or plan.literal):
                     continue
-                t_start, t_end = span
-                prefix, suffix = flat[t_start:start], flat[end:t_end]
-                if (prefix or suffix) and flat[t_start:t_end] in self._protected:
-                    continue  # a loanword that only looks like clitic + word («بتكوين» ≠ ب + تكوين)
-                for slot, prefix_rule, suffix_rule in entries:
-                    if self._accept(prefix, suffix, prefix_rule, suffix_rule):
-                        tokens.setdefault(t_start, []).append((t_end, slot))
-                        if slot in self._by_first:
-                            firsts.append((t_start, t_end, slot))
-        matches: list[RawMatch] = []
-        for t_start, t_end, slot in firsts:
-            nxt = t_end
-            while nxt < n and flat[nxt] == " ":
-                nxt += 1
-            following = {s for _, s in tokens.get(nxt, ())}
-            for phrase_id in self._by_first[slot]:
-                phrase = self._phrases[phrase_id]
-                if len(phrase.slots) == 1:
-                    matches.append(RawMatch(phrase.term, t_start, t_end))
-                    continue
-                second = phrase.slots[1]
-                if not isinstance(second, str) and second not in following:
-                    continue
-                end = self._extend(flat, n, t_end, phrase.slots, tokens)
-                if end is not None:
-                    matches.append(RawMatch(phrase.term, t_start, end))
+                ends: dict[int, tuple[int, Term]] = {}  # phrase id -> (end, term)
+                if plan.by_second:
+                    nxt = t_end
+                    while nxt < n and flat[nxt] == " ":
+                        nxt += 1
+                    for t2_end, second in tokens.get(nxt, ()):
+                        for pid, term, rest in plan.by_second.get(second, ()):
+                            if pid not in ends:
+                                end = _extend(flat, t2_end, rest, tokens) if rest else t2_end
+                                if end is not None:
+                                    ends[pid] = (end, term)
+                for pid, term, rest in plan.literal:
+                    end = _extend(flat, t_end, rest, tokens)
+                    if end is not None:
+                        ends[pid] = (end, term)
+                for pid in sorted(ends):  # lexicon order, as ties on the same span are kept in it
+                    end, term = ends[pid]
+                    found.append((t_start, end, term))
         for pattern, term in self._regexes:
-            matches.extend(
-                RawMatch(term, m.start(), m.end()) for m in pattern.finditer(flat) if m.end() > m.start()
-            )
-        return _finish(flat, matches)
+            found.extend((m.start(), m.end(), term) for m in pattern.finditer(flat) if m.end() > m.start())
+        return _finish(flat, found)
 
-    @staticmethod
-    def _token_span(flat: str, start: int, end: int, n: int) -> tuple[int, int] | None:
-        t_start = start
-        while t_start > 0 and flat[t_start - 1] not in _BOUNDARY:
-            t_start -= 1
+    def _tokens(self, flat: str) -> tuple[dict[int, list[tuple[int, int]]], list[tuple[int, int, int]]]:
+        """One automaton pass: the slots each token fills, and the tokens that can start a phrase.
+
+        A key occurrence counts when the token around it is the key plus an accepted proclitic
+        chain (at most ``_MAX_PREFIX`` letters) and an accepted suffix (at most ``_MAX_SUFFIX``).
+        The token bounds are found with bounded ``find``/``rfind`` calls, so a long run of letters
+        without spaces costs no more than a short one.
+        """
+        n = len(flat)
+        sp = flat.replace(SENTENCE_END, " ")  # both boundaries as one character
+        rfind, find = sp.rfind, sp.find
+        protected = self._protected
+        tokens: dict[int, list[tuple[int, int]]] = {}  # token start -> [(token end, slot)], later words
+        firsts: list[tuple[int, int, int]] = []
+        for last, (klen, entries, bare) in self._automaton.iter(sp):
+            start = last - klen + 1
+            t_start = rfind(" ", start - _MAX_PREFIX - 1 if start > _MAX_PREFIX else 0, start) + 1
             if start - t_start > _MAX_PREFIX:
-                return None
-        t_end = end
-        while t_end < n and flat[t_end] not in _BOUNDARY:
-            t_end += 1
-            if t_end - end > _MAX_SUFFIX:
-                return None
-        return t_start, t_end
-
-    def _accept(self, prefix: str, suffix: str, prefix_rule: str, suffix_rule: str) -> bool:
-        if prefix:
-            if prefix_rule == _NONE:
-                return False
-            if prefix_rule == _DEFINITE:
-                if prefix not in self._definite:
-                    return False
-            elif prefix not in self._proclitics:
-                return False
-        elif prefix_rule == _DEFINITE:
-            return False
-        if suffix_rule == _FEM:
-            return suffix in self._fem_suffixes
-        if not suffix:
-            return True
-        if suffix_rule == _PLAIN:
-            return suffix in self._suffixes
-        if suffix_rule == _LATIN:
-            return suffix in self._latin_suffixes
-        return False
-
-    @staticmethod
-    def _extend(
-        flat: str, n: int, pos: int, slots: tuple[int | str, ...], tokens: dict[int, list[tuple[int, int]]]
-    ) -> int | None:
-        for slot in slots[1:]:
-            while pos < n and flat[pos] == " ":
-                pos += 1
-            if isinstance(slot, str):
-                end = pos + len(slot)
-                if not flat.startswith(slot, pos) or (end < n and flat[end] not in _BOUNDARY):
-                    return None
-                pos = end
                 continue
-            for t_end, s in tokens.get(pos, ()):
-                if s == slot:
-                    pos = t_end
-                    break
+            end = last + 1
+            t_end = find(" ", end, end + _MAX_SUFFIX + 1)
+            if t_end < 0:
+                if n - end > _MAX_SUFFIX:
+                    continue
+                t_end = n
+            if t_start == start and t_end == end:
+                accepted = bare
             else:
+                if sp[t_start:t_end] in protected:
+                    continue  # a loanword that only looks like clitic + word («بتكوين» ≠ ب + تكوين)
+                prefix, suffix = sp[t_start:start], sp[end:t_end]
+                accepted = [
+                    (slot, first, cont)
+                    for slot, pre, suf, first, cont in entries
+                    if prefix in pre and suffix in suf
+                ]
+            for slot, first, cont in accepted:
+                if first:
+                    firsts.append((t_start, t_end, slot))
+                if cont:
+                    filled = tokens.get(t_start)
+                    if filled is None:
+                        tokens[t_start] = [(t_end, slot)]
+                    else:
+                        filled.append((t_end, slot))
+        return tokens, firsts
+
+
+def _extend(
+    flat: str, pos: int, slots: tuple[int | str, ...], tokens: dict[int, list[tuple[int, int]]]
+) -> int | None:
+    """Where a phrase ends when its remaining ``slots`` follow from ``pos`` on, or None."""
+    n = len(flat)
+    for slot in slots:
+        while pos < n and flat[pos] == " ":
+            pos += 1
+        if isinstance(slot, str):
+            end = pos + len(slot)
+            if not flat.startswith(slot, pos) or (end < n and flat[end] not in _BOUNDARY):
                 return None
-        return pos
+            pos = end
+            continue
+        for t_end, s in tokens.get(pos, ()):
+            if s == slot:
+                pos = t_end
+                break
+        else:
+            return None
+    return pos
 
 
-def _finish(flat: str, matches: list[RawMatch]) -> list[RawMatch]:
+def _finish(flat: str, found: list[tuple[int, int, Term]]) -> list[RawMatch]:
     """Order matches, drop those inside a longer match of the same concept, add token/sentence index."""
-    matches.sort(key=lambda m: (m.start, -m.end))
+    # Stable order by (start, longest first): ties keep the order in which they were found.
+    order = sorted(range(len(found)), key=lambda i: (found[i][0], -found[i][1]))
     kept: list[RawMatch] = []
     reach: dict[str, int] = {}  # per concept, the furthest end seen so far
-    for m in matches:
-        if reach.get(m.concept, -1) >= m.end:
-            continue
-        reach[m.concept] = max(reach.get(m.concept, -1), m.end)
-        kept.append(m)
     pos = token = sentence = 0
-    for m in kept:
-        token += flat.count(" ", pos, m.start)
-        sentence += flat.count(SENTENCE_END, pos, m.start)
-        pos = m.start
-        m.token, m.sentence = token, sentence
+    count = flat.count
+    for i in order:
+        start, end, term = found[i]
+        concept = term.concept
+        r = reach.get(concept, -1)
+        if r >= end:
+            continue
+        reach[concept] = end  # end > r here
+        token += count(" ", pos, start)
+        sentence += count(SENTENCE_END, pos, start)
+        pos = start
+        kept.append(RawMatch(term, start, end, token, sentence))
     return kept
 
 

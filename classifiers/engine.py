@@ -8,7 +8,7 @@ regexes, a translation table and a picklable automaton.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,9 @@ from .policy import LABEL_RANK, decide
 from .rules_engine import evaluate_rules
 
 MAX_REPORTED_MATCHES = 500  # every match is scored; only this many are listed in a decision
-_ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\ufb50-\ufdff\ufe70-\ufefc]")
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# Runs rather than single letters: the regex engine stays in its loop and few strings are built.
+_ARABIC_LETTERS = re.compile(r"[\u0621-\u064a\u0671-\u06d3\ufb50-\ufdff\ufe70-\ufefc]+")
+_LATIN_LETTERS = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _SCRIPT_SAMPLE = 600  # enough letters to tell the script; findall on more is wasted time
 
 
@@ -35,7 +36,14 @@ class Match:
     field: str = "text"  # "text" or "title"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "concept": self.concept,
+            "term": self.term,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "field": self.field,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class Decision:
             "rules_version": self.rules_version,
             "language": self.language,
         }
+
+
+_EMPTY = NormalizedText("", "", (0,), (0,), (False,))  # what the normaliser makes of ""
 
 
 class _CompiledPack:
@@ -108,21 +119,21 @@ class Classifier:
             if code in self._packs:
                 return [self._packs[code]]
         sample = title[:_SCRIPT_SAMPLE] + " " + text[:_SCRIPT_SAMPLE]
-        arabic = len(_ARABIC_LETTER.findall(sample))
-        latin = len(_LATIN_LETTER.findall(sample))
-        if arabic >= latin and "ar" in self._packs:
+        if "ar" in self._packs and _mostly_arabic(sample):
             return [self._packs["ar"]]
         others = [p for code, p in sorted(self._packs.items()) if code != "ar"]
         return others or list(self._packs.values())
 
     def _classify_with(self, cp: _CompiledPack, text: str, title: str) -> Decision:
-        norm = {"text": self._normalizer(text), "title": self._normalizer(title)}
-        raw = {f: apply_context(cp.matcher.find(nt)) for f, nt in norm.items()}
+        norm = {
+            "text": self._normalizer(text) if text else _EMPTY,
+            "title": self._normalizer(title) if title else _EMPTY,
+        }
+        raw = {f: apply_context(cp.matcher.find(nt)) if nt.flat else [] for f, nt in norm.items()}
         fired = evaluate_rules(cp.pack, raw["title"], raw["text"])
         label, score = decide(fired, cp.pack.thresholds)
-        matches = _public_matches(norm, raw)
-        spans = {f: [(m.start, m.end) for m in matches if m.field == f] for f in norm}
-        snips = snippets(fired, norm, spans)
+        matches, spans = _public_matches(norm, raw)
+        snips = snippets(fired, norm, spans) if fired else []
         if not snips and matches:
             first = raw["text"][0] if raw["text"] else raw["title"][0]
             f = "text" if raw["text"] else "title"
@@ -138,14 +149,48 @@ class Classifier:
         )
 
 
-def _public_matches(norm: dict[str, NormalizedText], raw: dict[str, list[RawMatch]]) -> list[Match]:
-    out = []
+def _public_matches(
+    norm: dict[str, NormalizedText], raw: dict[str, list[RawMatch]]
+) -> tuple[list[Match], dict[str, list[tuple[int, int]]]]:
+    """Every match in original offsets (title first), and the original spans of each field."""
+    out: list[Match] = []
+    spans: dict[str, list[tuple[int, int]]] = {"text": [], "title": []}
     for f in ("title", "text"):
+        found = raw[f]
+        if not found:
+            continue
         nt = norm[f]
-        for m in raw[f]:
-            s, e = nt.to_original(m.start, m.end)
-            out.append(Match(m.concept, m.term.text, s, e, nt.original[s:e], f))
-    return out
+        original, to_original = nt.original, nt.to_original
+        field_spans = spans[f]
+        for m in found:
+            s, e = to_original(m.start, m.end)
+            field_spans.append((s, e))
+            out.append(_match(m.concept, m.term.text, s, e, original[s:e], f))
+
+    return out, spans
+
+
+_new = object.__new__
+
+
+def _match(concept: str, term: str, start: int, end: int, text: str, field: str) -> Match:
+    """``Match(...)`` without the frozen dataclass's per-field ``object.__setattr__`` calls."""
+    m = _new(Match)
+    m.__dict__.update(concept=concept, term=term, start=start, end=end, text=text, field=field)
+    return m
+
+
+def _mostly_arabic(sample: str) -> bool:
+    """At least as many Arabic letters as Latin ones (counting stops once that is certain)."""
+    latin = sum(map(len, _LATIN_LETTERS.findall(sample)))
+    if not latin:
+        return True
+    arabic = 0
+    for m in _ARABIC_LETTERS.finditer(sample):
+        arabic += m.end() - m.start()
+        if arabic >= latin:
+            return True
+    return False
 
 
 def _as_text(value: object, name: str) -> str:

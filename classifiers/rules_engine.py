@@ -8,39 +8,88 @@ groups all meet inside the title alone contributes ``weight × title_weight``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .loader import Pack, Rule
 from .matcher import RawMatch
 
 
-@dataclass(frozen=True)
-class FieldMatch:
+class FieldMatch(NamedTuple):
     field: str  # "title" or "text"
     raw: RawMatch
 
 
-@dataclass(frozen=True)
-class FiredRule:
+class FiredRule(NamedTuple):
     rule: Rule
     contribution: float
     witnesses: tuple[FieldMatch, ...]  # the matches that satisfied the groups (for snippets)
 
 
+class _Field:
+    """The matches of one field, grouped by concept; group lists are built once per document."""
+
+    __slots__ = ("name", "by", "groups")
+
+    def __init__(self, name: str, matches: list[RawMatch]) -> None:
+        self.name = name
+        by: dict[str, list[RawMatch]] = {}
+        for m in matches:
+            lst = by.get(m.concept)
+            if lst is None:
+                by[m.concept] = [m]
+            else:
+                lst.append(m)
+        self.by = by
+        self.groups: dict[tuple[str, ...], list[RawMatch]] = {}
+
+    def group(self, concepts: tuple[str, ...]) -> list[RawMatch]:
+        """The matches of any of ``concepts``, in text order."""
+        out = self.groups.get(concepts)
+        if out is None:
+            by = self.by
+            if len(concepts) == 1:
+                out = by.get(concepts[0], [])
+            else:
+                out = sorted((m for c in concepts for m in by.get(c, ())), key=_start)
+            self.groups[concepts] = out
+        return out
+
+
+def _start(m: RawMatch) -> int:
+    return m.start
+
+
 def evaluate_rules(pack: Pack, title: list[RawMatch], text: list[RawMatch]) -> list[FiredRule]:
-    present = {m.concept for m in title} | {m.concept for m in text}
-    title_by = _by_concept(title)
-    text_by = _by_concept(text)
+    if not title and not text:
+        return []
+    t_field = _Field("title", title)
+    x_field = _Field("text", text)
+    present = t_field.by.keys() | x_field.by.keys()
+    sums: dict[tuple[str, ...], tuple[float, float]] = {}  # concepts -> (text weight, title weight)
     fired: list[FiredRule] = []
     for rule in pack.rules:
-        if any(c in present for c in rule.exclude):
+        if rule.exclude and not present.isdisjoint(rule.exclude):
             continue
-        if not all(any(c in present for c in g.concepts) for g in rule.groups):
+        groups = rule.groups
+        if not all(not present.isdisjoint(g.concepts) for g in groups):
             continue
-        if not all(_count(g.concepts, title_by, text_by, rule.title_weight) >= g.min for g in rule.groups):
+        ok = True
+        for g in groups:
+            pair = sums.get(g.concepts)
+            if pair is None:
+                xb, tb = x_field.by, t_field.by
+                pair = (
+                    sum(m.term.weight for c in g.concepts for m in xb.get(c, ())),
+                    sum(m.term.weight for c in g.concepts for m in tb.get(c, ())),
+                )
+                sums[g.concepts] = pair
+            if pair[0] + rule.title_weight * pair[1] < g.min:
+                ok = False
+                break
+        if not ok:
             continue
-        title_hit = _witness_in(rule, title_by)
-        text_hit = _witness_in(rule, text_by)
+        title_hit = _witness_in(rule, t_field) if title else None
+        text_hit = _witness_in(rule, x_field) if text else None
         if title_hit is not None:
             witnesses = tuple(FieldMatch("title", m) for m in title_hit)
             if text_hit is not None:
@@ -54,34 +103,14 @@ def evaluate_rules(pack: Pack, title: list[RawMatch], text: list[RawMatch]) -> l
     return fired
 
 
-def _by_concept(matches: list[RawMatch]) -> dict[str, list[RawMatch]]:
-    out: dict[str, list[RawMatch]] = {}
-    for m in matches:
-        out.setdefault(m.concept, []).append(m)
-    return out
-
-
-def _group(by: dict[str, list[RawMatch]], concepts: tuple[str, ...]) -> list[RawMatch]:
-    if len(concepts) == 1:
-        return by.get(concepts[0], [])
-    return sorted((m for c in concepts for m in by.get(c, ())), key=lambda m: m.start)
-
-
-def _count(
-    concepts: tuple[str, ...],
-    title: dict[str, list[RawMatch]],
-    text: dict[str, list[RawMatch]],
-    title_weight: float,
-) -> float:
-    total = sum(m.term.weight for c in concepts for m in text.get(c, ()))
-    return total + title_weight * sum(m.term.weight for c in concepts for m in title.get(c, ()))
-
-
-def _witness_in(rule: Rule, by: dict[str, list[RawMatch]]) -> list[RawMatch] | None:
+def _witness_in(rule: Rule, field: _Field) -> list[RawMatch] | None:
     """Matches of one field that satisfy every group within the rule's scope, or None."""
-    per_group = [_group(by, g.concepts) for g in rule.groups]
-    if not all(per_group):
-        return None
+    per_group = []
+    for g in rule.groups:
+        group = field.group(g.concepts)
+        if not group:
+            return None
+        per_group.append(group)
     if rule.within == "document":
         return [group[0] for group in per_group]
     if rule.within == "sentence":

@@ -74,3 +74,27 @@ def test_offsets_map_back_to_original(norm: Normalizer, text: str, word: str, wh
     s, e = nt.to_original(start, start + len(word))
     assert norm(text[s:e]).flat == word, why
     assert normalize(text[s:e]) == word, why
+
+
+def test_byte_path_agrees_with_translation_table(norm: Normalizer) -> None:
+    """The fast bytes path (common alphabet) folds exactly as the table; anything else falls back."""
+    import random
+
+    fast, table = norm._fast, norm._table
+    alphabet = fast._decoding.rstrip("\ufffe")
+    assert len(alphabet) > 200 and fast(alphabet) == alphabet.translate(table)
+    rng = random.Random(3)
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        assert fast(text) == text.translate(table)
+    for cp in range(0x10000):  # every BMP character: the same image, or the fallback (None)
+        out = fast(chr(cp))
+        assert out is None or out == table[cp], hex(cp)
+    assert fast("é") is None and norm("é").flat == "e"
+
+
+def test_byte_path_survives_pickling(norm: Normalizer) -> None:
+    import pickle
+
+    again = pickle.loads(pickle.dumps(norm))
+    assert again("العملاتُ المشفّرة.").flat == norm("العملاتُ المشفّرة.").flat == "العملات المشفره."

@@ -13,10 +13,11 @@ import asyncio
 import functools
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 T = TypeVar("T")
 
@@ -38,9 +39,24 @@ def get_executor(crawler: Any) -> Executor:
     return own
 
 
+class WorkerUnavailable(DropItem):
+    """The worker pool is gone (a worker was killed, or the crawl is shutting down).
+
+    The item is dropped, not stored with an error: it was never judged, so the next crawl must
+    download it again rather than skip it as already stored.
+    """
+
+
 async def run_in_worker(executor: Executor, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(executor, functools.partial(func, *args, **kwargs))
+    try:
+        return await loop.run_in_executor(executor, functools.partial(func, *args, **kwargs))
+    except (BrokenExecutor, CancelledError, asyncio.CancelledError) as exc:
+        raise WorkerUnavailable(f"worker unavailable ({type(exc).__name__}); retried next crawl") from exc
+    except RuntimeError as exc:
+        if "shutdown" in str(exc):  # "cannot schedule new futures after shutdown"
+            raise WorkerUnavailable(f"worker pool shut down ({exc}); retried next crawl") from exc
+        raise
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,7 +6,7 @@ from typing import Any
 
 from crawler.items import ArticleItem
 from crawler.signals import fetch_failed
-from crawler.workers import classify_in_worker, get_executor, run_in_worker
+from crawler.workers import WorkerUnavailable, classify_in_worker, get_executor, run_in_worker
 
 
 class ClassifyPipeline:
@@ -30,6 +30,8 @@ class ClassifyPipeline:
             item.classification = await run_in_worker(
                 get_executor(self.crawler), classify_in_worker, self.rules_dir, item.text, item.title, item.language
             )
+        except WorkerUnavailable:
+            raise
         except Exception as exc:  # noqa: BLE001 - store the article unclassified; `raqib reclassify` catches up
             stats.inc_value("raqib/classify/failed")
             self.crawler.signals.send_catch_log(

@@ -9,7 +9,7 @@ from crawler.extraction import Hints, extract_article
 from crawler.items import ArticleItem
 from crawler.signals import fetch_failed
 from crawler.urls import canonicalize_url, url_hash
-from crawler.workers import get_executor, run_in_worker
+from crawler.workers import WorkerUnavailable, get_executor, run_in_worker
 
 
 def _same_site(a: str, b: str) -> bool:
@@ -49,12 +49,14 @@ class ExtractPipeline:
                 hints,
                 min_text_chars=self.min_chars,
             )
-        except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the memory ceiling
-            item.extraction_status = "worker_failed"
+        except WorkerUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the page itself breaks the extractor: remember it as such
+            item.extraction_status = "extractor_error"
             item.extraction_error = f"{type(exc).__name__}: {exc}"[:500]
-            stats.inc_value("raqib/extract/failed/worker_failed")
+            stats.inc_value("raqib/extract/failed/extractor_error")
             self.crawler.signals.send_catch_log(
-                fetch_failed, url=item.requested_url, reason="extract_worker_failed", detail=item.extraction_error
+                fetch_failed, url=item.requested_url, reason="extract_extractor_error", detail=item.extraction_error
             )
             return item
         item.extraction_status = result.status

@@ -6,7 +6,7 @@ from typing import Any
 
 from crawler.items import ArticleItem
 from crawler.language import detect_language
-from crawler.workers import get_executor, run_in_worker
+from crawler.workers import WorkerUnavailable, get_executor, run_in_worker
 
 
 class LanguagePipeline:
@@ -24,6 +24,8 @@ class LanguagePipeline:
         sample = f"{item.title}\n{item.text}"
         try:
             result = await run_in_worker(get_executor(self.crawler), detect_language, sample, prefix_chars=self.prefix)
+        except WorkerUnavailable:
+            raise
         except Exception:  # noqa: BLE001 - an unknown language is recorded as such, the article is kept
             self.crawler.stats.inc_value("raqib/language/failed")
             return item

@@ -26,11 +26,20 @@ for _name in MODEL_MODULES:
 config = context.config
 target_metadata = Base.metadata
 
+# Tables that live in the Raqib database but belong to a library, not to these migrations: the
+# daemon's APScheduler job store creates and manages its own table.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
 
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=_include_name,
         **kwargs,
     )
 

@@ -99,3 +99,16 @@ def test_revision_writes_a_migration_for_the_drift(tmp_path: Path, monkeypatch: 
     assert path.parent == copy / "versions" and path.name.startswith("9999_test")
     upgrade_body = path.read_text().split("def upgrade()")[1].split("def downgrade()")[0]
     assert "create_index" in upgrade_body and "ix_articles_content_hash" in upgrade_body
+
+
+def test_the_daemons_job_table_is_not_schema_drift(tmp_path: Path) -> None:
+    """APScheduler keeps its jobs in the Raqib database; `alembic check` must not call that drift."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    db.upgrade(url)
+    conn = sqlite3.connect(tmp_path / "jobs.sqlite")
+    conn.execute("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY, next_run_time FLOAT, job_state BLOB)")
+    conn.commit()
+    conn.close()
+    db.check(url)

@@ -124,13 +124,13 @@ class LexiconMatcher:
         self._automaton = ahocorasick.Automaton()
         for key, entries in keys.items():
             full = tuple(
-                (slot, self._prefix_sets[p], self._suffix_sets[s], slot in self._by_first, slot in later)
+                (self._prefix_sets[p], self._suffix_sets[s], ((slot, slot in self._by_first, slot in later),))
                 for slot, p, s in entries
             )
-            bare = tuple(
-                (slot, first, cont) for slot, pre, suf, first, cont in full if "" in pre and "" in suf
-            )
-            self._automaton.add_word(key, (len(key), full, bare))
+            bare = tuple(rec for pre, suf, (rec,) in full if "" in pre and "" in suf)
+            # Only a key inside a protected word can make a protected token look like clitic + key.
+            guard = any(key in p and key != p for p in self._protected)
+            self._automaton.add_word(key, (len(key), full, bare, guard))
         if keys:
             self._automaton.make_automaton()
         self._has_keys = bool(keys)
@@ -236,28 +236,35 @@ class LexiconMatcher:
         protected = self._protected
         tokens: dict[int, list[tuple[int, int]]] = {}  # token start -> [(token end, slot)], later words
         firsts: list[tuple[int, int, int]] = []
-        for last, (klen, entries, bare) in self._automaton.iter(sp):
+        for last, (klen, entries, bare, guard) in self._automaton.iter(sp):
             start = last - klen + 1
-            t_start = rfind(" ", start - _MAX_PREFIX - 1 if start > _MAX_PREFIX else 0, start) + 1
-            if start - t_start > _MAX_PREFIX:
-                continue
-            end = last + 1
-            t_end = find(" ", end, end + _MAX_SUFFIX + 1)
-            if t_end < 0:
-                if n - end > _MAX_SUFFIX:
+            if start == 0 or sp[start - 1] == " ":
+                t_start = start
+            else:
+                t_start = rfind(" ", start - _MAX_PREFIX - 1 if start > _MAX_PREFIX else 0, start) + 1
+                if start - t_start > _MAX_PREFIX:
                     continue
-                t_end = n
+            end = last + 1
+            if end == n or sp[end] == " ":
+                t_end = end
+            else:
+                t_end = find(" ", end, end + _MAX_SUFFIX + 1)
+                if t_end < 0:
+                    if n - end > _MAX_SUFFIX:
+                        continue
+                    t_end = n
             if t_start == start and t_end == end:
                 accepted = bare
             else:
-                if sp[t_start:t_end] in protected:
+                if guard and sp[t_start:t_end] in protected:
                     continue  # a loanword that only looks like clitic + word («بتكوين» ≠ ب + تكوين)
                 prefix, suffix = sp[t_start:start], sp[end:t_end]
-                accepted = [
-                    (slot, first, cont)
-                    for slot, pre, suf, first, cont in entries
-                    if prefix in pre and suffix in suf
-                ]
+                if len(entries) == 1:
+                    pre, suf, accepted = entries[0]
+                    if prefix not in pre or suffix not in suf:
+                        continue
+                else:
+                    accepted = [rec for pre, suf, (rec,) in entries if prefix in pre and suffix in suf]
             for slot, first, cont in accepted:
                 if first:
                     firsts.append((t_start, t_end, slot))

@@ -182,6 +182,14 @@ def parse_formats(value: Any, where: str = "--format") -> tuple[str, ...]:
     return tuple(out)
 
 
+def _relative_to_config(value: str, config_path: str) -> Path:
+    """A relative path in the file means relative to the file, not to wherever the daemon started."""
+    path = Path(value).expanduser()
+    if path.is_absolute() or config_path.startswith("<"):
+        return path
+    return Path(config_path).resolve().parent / path
+
+
 def load_settings(
     path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
 ) -> DigestSettings:
@@ -266,7 +274,7 @@ def settings_from_mapping(
     email = _load_email(path, data.get("email", {}), password)
     return DigestSettings(
         formats=formats,
-        out_dir=Path(out_dir).expanduser(),
+        out_dir=_relative_to_config(out_dir, path),
         timezone=timezone,
         empty_day=digest.choice("empty_day", EMPTY_DAY, defaults.empty_day),
         max_items=max_items,
@@ -309,6 +317,8 @@ def _load_email(path: str, data: Any, password: str) -> EmailSettings:
     if not 0 < port < 65536:
         raise table.fail("smtp_port", f"must be 1-65535, got {port}")
     ca_file = table.get("ca_file", str, "")
+    if ca_file:
+        ca_file = str(_relative_to_config(ca_file, path))
     if ca_file and not Path(ca_file).expanduser().is_file():
         raise table.fail("ca_file", f"file not found: {ca_file}")
     return EmailSettings(

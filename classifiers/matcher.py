@@ -118,22 +118,46 @@ class LexiconMatcher:
                 by_first.setdefault(slots[0], []).append(phrase_id)
         self._by_first = {slot: self._first_plan(ids) for slot, ids in by_first.items()}
         later = {slot for p in self._phrases for slot in p.slots[1:] if not isinstance(slot, str)}
-        # Each automaton key carries its length, the entries to try when the key has affixes around
-        # it — (slot, accepted prefixes, accepted suffixes, starts a phrase, continues a phrase) —
-        # and the entries that accept the key as a whole token on its own (decided once, here).
-        self._automaton = ahocorasick.Automaton()
-        for key, entries in keys.items():
-            full = tuple(
-                (self._prefix_sets[p], self._suffix_sets[s], ((slot, slot in self._by_first, slot in later),))
-                for slot, p, s in entries
-            )
-            bare = tuple(rec for pre, suf, (rec,) in full if "" in pre and "" in suf)
-            # Only a key inside a protected word can make a protected token look like clitic + key.
-            guard = any(key in p and key != p for p in self._protected)
-            self._automaton.add_word(key, (len(key), full, bare, guard))
-        if keys:
-            self._automaton.make_automaton()
+        self._automaton = self._build_automaton(keys, later)
         self._has_keys = bool(keys)
+
+    def _build_automaton(
+        self, keys: dict[str, list[tuple[int, str, str]]], later: set[int]
+    ) -> ahocorasick.Automaton:
+        """One automaton whose keys are token starts: a space, an accepted proclitic chain, a word key.
+
+        The clitic variants are spelled out here, once, so the automaton only reports occurrences at
+        the start of a token (the text is searched with a space in front) — never a key buried inside
+        an unrelated word, which would cost a Python step per hit and grow with the number of terms.
+        A key carries the token length it covers and, per way of reading it as proclitic + key
+        (shortest proclitic first, as a longer key is reported first), the entries
+        ``(accepted suffixes, (slot, starts a phrase, continues a phrase))``. Only suffixes are left
+        to check per occurrence.
+        """
+        splits: dict[str, dict[int, list[tuple[frozenset[str], tuple[int, bool, bool]]]]] = {}
+        for key, entries in keys.items():
+            for slot, prefix_rule, suffix_rule in entries:
+                rec = (slot, slot in self._by_first, slot in later)
+                suffixes = self._suffix_sets[suffix_rule]
+                for prefix in sorted(self._prefix_sets[prefix_rule]):
+                    if len(prefix) <= _MAX_PREFIX:
+                        splits.setdefault(" " + prefix + key, {}).setdefault(len(prefix), []).append(
+                            (suffixes, rec)
+                        )
+        automaton = ahocorasick.Automaton()
+        protected = self._protected
+        for anchored, by_prefix in splits.items():
+            head = anchored[1:]
+            # Only a token that begins like a protected word can be one (then it is never clitic + key).
+            guard = any(p.startswith(head) for p in protected)
+            groups = tuple(
+                (plen, tuple(rec for suf, rec in entries if "" in suf), tuple(entries))
+                for plen, entries in sorted(by_prefix.items())
+            )
+            automaton.add_word(anchored, (len(head), groups, guard))
+        if splits:
+            automaton.make_automaton()
+        return automaton
 
     def _first_plan(self, phrase_ids: list[int]) -> _FirstPlan:
         """The phrases that start with one slot: one-word terms, then the rest by their second slot."""
@@ -232,48 +256,38 @@ class LexiconMatcher:
         """
         n = len(flat)
         sp = flat.replace(SENTENCE_END, " ")  # both boundaries as one character
-        rfind, find = sp.rfind, sp.find
+        find = sp.find
         protected = self._protected
         tokens: dict[int, list[tuple[int, int]]] = {}  # token start -> [(token end, slot)], later words
         firsts: list[tuple[int, int, int]] = []
-        for last, (klen, entries, bare, guard) in self._automaton.iter(sp):
-            start = last - klen + 1
-            if start == 0 or sp[start - 1] == " ":
-                t_start = start
-            else:
-                t_start = rfind(" ", start - _MAX_PREFIX - 1 if start > _MAX_PREFIX else 0, start) + 1
-                if start - t_start > _MAX_PREFIX:
-                    continue
-            end = last + 1
+        # With a space in front, position ``last`` of the search text is the end of the key in ``sp``.
+        for end, (length, groups, guard) in self._automaton.iter(" " + sp):
+            t_start = end - length
             if end == n or sp[end] == " ":
-                t_end = end
+                t_end, suffix = end, ""
             else:
                 t_end = find(" ", end, end + _MAX_SUFFIX + 1)
                 if t_end < 0:
                     if n - end > _MAX_SUFFIX:
                         continue
                     t_end = n
-            if t_start == start and t_end == end:
-                accepted = bare
-            else:
-                if guard and sp[t_start:t_end] in protected:
-                    continue  # a loanword that only looks like clitic + word («بتكوين» ≠ ب + تكوين)
-                prefix, suffix = sp[t_start:start], sp[end:t_end]
-                if len(entries) == 1:
-                    pre, suf, accepted = entries[0]
-                    if prefix not in pre or suffix not in suf:
-                        continue
+                suffix = sp[end:t_end]
+            for plen, bare, entries in groups:
+                if plen or suffix:
+                    if guard and sp[t_start:t_end] in protected:
+                        continue  # a loanword that only looks like clitic + word («بتكوين» ≠ ب + تكوين)
+                    accepted = [rec for suf, rec in entries if suffix in suf] if suffix else bare
                 else:
-                    accepted = [rec for pre, suf, (rec,) in entries if prefix in pre and suffix in suf]
-            for slot, first, cont in accepted:
-                if first:
-                    firsts.append((t_start, t_end, slot))
-                if cont:
-                    filled = tokens.get(t_start)
-                    if filled is None:
-                        tokens[t_start] = [(t_end, slot)]
-                    else:
-                        filled.append((t_end, slot))
+                    accepted = bare
+                for slot, first, cont in accepted:
+                    if first:
+                        firsts.append((t_start, t_end, slot))
+                    if cont:
+                        filled = tokens.get(t_start)
+                        if filled is None:
+                            tokens[t_start] = [(t_end, slot)]
+                        else:
+                            filled.append((t_end, slot))
         return tokens, firsts
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 import ahocorasick
 
@@ -131,13 +132,18 @@ class LexiconMatcher:
         an unrelated word, which would cost a Python step per hit and grow with the number of terms.
         A key carries the token length it covers and, per way of reading it as proclitic + key
         (shortest proclitic first, as a longer key is reported first), the entries
-        ``(accepted suffixes, (slot, starts a phrase, continues a phrase))``. Only suffixes are left
-        to check per occurrence.
+        ``(accepted suffixes, (slot, its one-word terms, starts a longer phrase, continues one))``,
+        plus every suffix any entry accepts. Only suffixes are left to check per occurrence.
         """
-        splits: dict[str, dict[int, list[tuple[frozenset[str], tuple[int, bool, bool]]]]] = {}
+        splits: dict[
+            str, dict[int, list[tuple[frozenset[str], tuple[int, tuple[Term, ...], bool, bool]]]]
+        ] = {}
         for key, entries in keys.items():
             for slot, prefix_rule, suffix_rule in entries:
-                rec = (slot, slot in self._by_first, slot in later)
+                plan = self._by_first.get(slot)
+                singles = plan.singles if plan is not None else ()
+                multi = plan is not None and bool(plan.by_second or plan.literal)
+                rec = (slot, singles, multi, slot in later)
                 suffixes = self._suffix_sets[suffix_rule]
                 for prefix in sorted(self._prefix_sets[prefix_rule]):
                     if len(prefix) <= _MAX_PREFIX:
@@ -154,7 +160,8 @@ class LexiconMatcher:
                 (plen, tuple(rec for suf, rec in entries if "" in suf), tuple(entries))
                 for plen, entries in sorted(by_prefix.items())
             )
-            automaton.add_word(anchored, (len(head), groups, guard))
+            any_suffix = frozenset().union(*(suf for entries in by_prefix.values() for suf, _ in entries))
+            automaton.add_word(anchored, (len(head), groups, guard, any_suffix))
         if splits:
             automaton.make_automaton()
         return automaton
@@ -213,17 +220,13 @@ class LexiconMatcher:
         flat = text.flat
         if not flat:
             return []
-        found: list[tuple[int, int, Term]] = []
+        found: list[tuple[int, int, Term]] = []  # (start, -end, term)
         if self._has_keys:
-            tokens, firsts = self._tokens(flat)
+            tokens, firsts = self._tokens(flat, found)
             by_first = self._by_first
             n = len(flat)
             for t_start, t_end, slot in dict.fromkeys(firsts):  # the same token can be hit twice
                 plan = by_first[slot]
-                for term in plan.singles:
-                    found.append((t_start, t_end, term))
-                if not (plan.by_second or plan.literal):
-                    continue
                 ends: dict[int, tuple[int, Term]] = {}  # phrase id -> (end, term)
                 if plan.by_second:
                     nxt = t_end
@@ -239,20 +242,24 @@ class LexiconMatcher:
                     end = _extend(flat, t_end, rest, tokens)
                     if end is not None:
                         ends[pid] = (end, term)
-                for pid in sorted(ends):  # lexicon order, as ties on the same span are kept in it
-                    end, term = ends[pid]
-                    found.append((t_start, end, term))
+                if ends:
+                    for pid in sorted(ends):  # lexicon order, as ties on the same span are kept in it
+                        end, term = ends[pid]
+                        found.append((t_start, -end, term))
         for pattern, term in self._regexes:
-            found.extend((m.start(), m.end(), term) for m in pattern.finditer(flat) if m.end() > m.start())
+            found.extend((m.start(), -m.end(), term) for m in pattern.finditer(flat) if m.end() > m.start())
         return _finish(flat, found)
 
-    def _tokens(self, flat: str) -> tuple[dict[int, list[tuple[int, int]]], list[tuple[int, int, int]]]:
-        """One automaton pass: the slots each token fills, and the tokens that can start a phrase.
+    def _tokens(
+        self, flat: str, found: list[tuple[int, int, Term]]
+    ) -> tuple[dict[int, list[tuple[int, int]]], list[tuple[int, int, int]]]:
+        """One automaton pass: one-word terms go straight to ``found``; returns the slots each token
+        fills (for words after the first of a phrase) and the tokens that can start a longer phrase.
 
-        A key occurrence counts when the token around it is the key plus an accepted proclitic
-        chain (at most ``_MAX_PREFIX`` letters) and an accepted suffix (at most ``_MAX_SUFFIX``).
-        The token bounds are found with bounded ``find``/``rfind`` calls, so a long run of letters
-        without spaces costs no more than a short one.
+        An occurrence counts when the token is an accepted proclitic chain (at most ``_MAX_PREFIX``
+        letters, spelled out in the automaton keys), the key and an accepted suffix (at most
+        ``_MAX_SUFFIX``, found with a bounded ``find``), so a long run of letters costs no more than
+        a short one.
         """
         n = len(flat)
         sp = flat.replace(SENTENCE_END, " ")  # both boundaries as one character
@@ -261,7 +268,8 @@ class LexiconMatcher:
         tokens: dict[int, list[tuple[int, int]]] = {}  # token start -> [(token end, slot)], later words
         firsts: list[tuple[int, int, int]] = []
         # With a space in front, position ``last`` of the search text is the end of the key in ``sp``.
-        for end, (length, groups, guard) in self._automaton.iter(" " + sp):
+        add = found.append
+        for end, (length, groups, guard, any_suffix) in self._automaton.iter(" " + sp):
             t_start = end - length
             if end == n or sp[end] == " ":
                 t_end, suffix = end, ""
@@ -272,6 +280,8 @@ class LexiconMatcher:
                         continue
                     t_end = n
                 suffix = sp[end:t_end]
+                if suffix not in any_suffix:
+                    continue
             for plen, bare, entries in groups:
                 if plen or suffix:
                     if guard and sp[t_start:t_end] in protected:
@@ -279,8 +289,10 @@ class LexiconMatcher:
                     accepted = [rec for suf, rec in entries if suffix in suf] if suffix else bare
                 else:
                     accepted = bare
-                for slot, first, cont in accepted:
-                    if first:
+                for slot, singles, multi, cont in accepted:
+                    for term in singles:
+                        add((t_start, -t_end, term))
+                    if multi:
                         firsts.append((t_start, t_end, slot))
                     if cont:
                         filled = tokens.get(t_start)
@@ -315,25 +327,29 @@ def _extend(
 
 
 def _finish(flat: str, found: list[tuple[int, int, Term]]) -> list[RawMatch]:
-    """Order matches, drop those inside a longer match of the same concept, add token/sentence index."""
-    # Stable order by (start, longest first): ties keep the order in which they were found.
-    order = sorted(range(len(found)), key=lambda i: (found[i][0], -found[i][1]))
+    """Order matches, drop those inside a longer match of the same concept, add token/sentence index.
+
+    ``found`` holds ``(start, -end, term)``; the sort is stable, so ties keep the order they were found in.
+    """
+    found.sort(key=_span_key)
     kept: list[RawMatch] = []
     reach: dict[str, int] = {}  # per concept, the furthest end seen so far
     pos = token = sentence = 0
     count = flat.count
-    for i in order:
-        start, end, term = found[i]
+    for start, neg_end, term in found:
+        end = -neg_end
         concept = term.concept
-        r = reach.get(concept, -1)
-        if r >= end:
+        if reach.get(concept, -1) >= end:
             continue
-        reach[concept] = end  # end > r here
+        reach[concept] = end
         token += count(" ", pos, start)
         sentence += count(SENTENCE_END, pos, start)
         pos = start
         kept.append(RawMatch(term, start, end, token, sentence))
     return kept
+
+
+_span_key = itemgetter(0, 1)
 
 
 def apply_context(matches: list[RawMatch]) -> list[RawMatch]:

@@ -40,11 +40,15 @@ class CrawlStore:
         self.readers = session_factory(self.engine, read_only=True)
         self.run_id: int | None = None
         self.owns_run = False
+        # URL hashes already looked up in this crawl, and those of them that are stored. A feed page
+        # checks all its links in one query (prefetch); the skip middleware then answers from here.
+        self._checked: set[str] = set()
+        self._known_hashes: set[str] = set()
 
     # -- sync work (runs in a thread) -----------------------------------------------------------
-    def _known(self, hashes: set[str]) -> bool:
+    def _known_set(self, hashes: set[str]) -> set[str]:
         with self.readers() as session:
-            return bool(repo.known_url_hashes(session, hashes))
+            return repo.known_url_hashes(session, hashes)
 
     def _prepare(self, source: Source, run_id: int | None) -> int:
         with unit_of_work(self.sessions) as session:
@@ -80,8 +84,19 @@ class CrawlStore:
                 run.finished_at = datetime.now(UTC)
 
     # -- async API -------------------------------------------------------------------------------
+    async def prefetch(self, hashes: Iterable[str]) -> None:
+        """Look up many URL hashes in one query (chunked), remembering the answer for this crawl."""
+        todo = set(hashes) - self._checked
+        if todo:
+            found = await asyncio.to_thread(self._known_set, todo)
+            self._known_hashes |= found
+            self._checked |= todo
+
     async def any_known(self, hashes: Iterable[str]) -> bool:
-        return await asyncio.to_thread(self._known, set(hashes))
+        wanted = set(hashes)
+        if not wanted <= self._checked:
+            await self.prefetch(wanted)
+        return bool(wanted & self._known_hashes)
 
     async def prepare(self, source: Source, run_id: int | None) -> int:
         self.run_id = await asyncio.to_thread(self._prepare, source, run_id)

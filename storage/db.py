@@ -166,6 +166,31 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
     return engine
 
 
+def _set_wal(cursor: Any, busy_timeout: float) -> None:
+    """Switch the file to WAL (persistent: once per file), waiting out a concurrent writer.
+
+    Changing the journal mode needs an exclusive lock and SQLite answers SQLITE_BUSY at once, without
+    its busy handler, while another connection holds a lock on a fresh file: two crawls or
+    migrations starting together on a new database would otherwise fail.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + busy_timeout
+    delay = 0.01
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -176,7 +201,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cursor, busy_timeout)
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, and much faster
         finally:
             cursor.close()

@@ -7,7 +7,7 @@ the item pipelines do that, in the order set in ``crawler/settings.py``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,6 +135,13 @@ class SourceSpider(scrapy.Spider):
     def page_request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
         """A request for a feed, sitemap or listing page."""
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=self._meta(), cb_kwargs=cb_kwargs)
+
+    async def prefetch_known(self, urls: Iterable[str]) -> None:
+        """One database query for all the article links of a feed/sitemap/listing page, so the
+        skip-already-stored middleware need not ask once per link."""
+        store = getattr(self.crawler, "raqib_store", None)
+        if store is not None:
+            await store.prefetch(url_hash(canonicalize_url(u)) for u in urls)
 
     def article_requests(self, url: str, **hints: str) -> Iterator[scrapy.Request]:
         """At most one request per canonical article URL per crawl."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from scrapy.http import Response
@@ -19,18 +19,20 @@ class FeedSpider(SourceSpider):
         for url in self.source.start_urls:
             yield self.page_request(url, self.parse_feed)
 
-    def parse_feed(self, response: Response) -> Iterator[Any]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         feed = parse_feed(response.body, response.url, content_type)
         self.crawler.stats.inc_value(f"raqib/feed/{feed.kind}")
         if feed.problem:
             self.report_page_problem(response.url, "broken_feed", feed.problem)
+        await self.prefetch_known(e.url for e in feed.entries)
         for entry in feed.entries:
-            yield from self.article_requests(
+            for request in self.article_requests(
                 entry.url,
                 title=entry.title,
                 published=entry.published,
                 summary=entry.summary,
                 author=entry.author,
                 language=entry.language,
-            )
+            ):
+                yield request

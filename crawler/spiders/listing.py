@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from scrapy.http import Response, TextResponse
@@ -22,17 +22,18 @@ class ListingSpider(SourceSpider):
         for url in self.source.start_urls:
             yield self.page_request(url, self.parse_listing, page=1)
 
-    def parse_listing(self, response: Response, page: int) -> Iterator[Any]:
+    async def parse_listing(self, response: Response, page: int) -> AsyncIterator[Any]:
         if not isinstance(response, TextResponse):
             self.report_page_problem(response.url, "not_html", "listing page is not HTML")
             return
         pattern = re.compile(self.source.link_pattern)
-        found = 0
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
-            if pattern.search(url):
-                found += 1
-                yield from self.article_requests(url)
+        links = [response.urljoin(h.strip()) for h in response.css("a::attr(href)").getall()]
+        articles = [u for u in links if pattern.search(u)]
+        found = len(articles)
+        await self.prefetch_known(articles)
+        for url in articles:
+            for request in self.article_requests(url):
+                yield request
         self.crawler.stats.inc_value("raqib/listing/pages")
         if not found:
             self.report_page_problem(response.url, "no_links", "no link matched the source's link_pattern")

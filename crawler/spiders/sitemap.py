@@ -6,7 +6,7 @@ big outlet lists thousands of old URLs and only the recent ones are news.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ class SitemapSpider(SourceSpider):
         for url in self.source.start_urls:
             yield self.page_request(url, self.parse_sitemap, depth=0)
 
-    def parse_sitemap(self, response: Response, depth: int) -> Iterator[Any]:
+    async def parse_sitemap(self, response: Response, depth: int) -> AsyncIterator[Any]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         doc = parse_feed(response.body, response.url, content_type)
         self.crawler.stats.inc_value(f"raqib/sitemap/{doc.kind}")
@@ -42,11 +42,16 @@ class SitemapSpider(SourceSpider):
                 yield self.page_request(child, self.parse_sitemap, depth=depth + 1)
             return
         oldest = datetime.now(UTC) - timedelta(days=self.source.max_age_days)
+        recent = []
         for entry in doc.entries:
             published = parse_iso_or_rfc(entry.published) if entry.published else None
             if published is not None and published < oldest:
                 self.crawler.stats.inc_value("raqib/sitemap/too_old")
                 continue
-            yield from self.article_requests(
+            recent.append(entry)
+        await self.prefetch_known(e.url for e in recent)
+        for entry in recent:
+            for request in self.article_requests(
                 entry.url, title=entry.title, published=entry.published, language=entry.language
-            )
+            ):
+                yield request

@@ -22,10 +22,16 @@ def snippets(
     """
     out: list[str] = []
     seen: set[tuple[str, int, int]] = set()
+    bounds: dict[tuple[str, int, int], tuple[int, int]] = {}  # the sentence's flat bounds -> original span
     for f in sorted(fired, key=lambda f: -f.contribution):
         for w in f.witnesses:
             nt = texts[w.field]
-            s, e = _sentence(nt, w.raw.start, w.raw.end)
+            flat = nt.flat
+            key = (w.field, flat.rfind(SENTENCE_END, 0, w.raw.start), flat.find(SENTENCE_END, w.raw.end))
+            span = bounds.get(key)
+            if span is None:
+                span = bounds[key] = _sentence(nt, w.raw.start, w.raw.end)
+            s, e = span
             if (w.field, s, e) in seen:
                 continue
             seen.add((w.field, s, e))

@@ -142,11 +142,17 @@ class NormalizedText:
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a half-open span of ``flat`` to the matching span of ``original``."""
-        o_start = self._orig_index(start)
-        o_end = self._orig_index(end - 1) + 1 if end > start else o_start
+        norm_starts = self._norm_starts
+        if len(norm_starts) == 1:  # nothing was deleted or expanded: offsets are the same
+            o_start = start
+            o_end = end if end > start else start
+        else:
+            o_start = self._orig_index(start)
+            o_end = self._orig_index(end - 1) + 1 if end > start else o_start
         # Keep the diacritics or tatweel that trail the last letter inside the highlighted span.
-        n = len(self.original)
-        while o_end < n and _is_trailing_mark(self.original[o_end]):
+        original = self.original
+        n = len(original)
+        while o_end < n and original[o_end] >= "\x80" and _is_trailing_mark(original[o_end]):
             o_end += 1
         return o_start, o_end
 

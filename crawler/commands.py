@@ -151,7 +151,8 @@ DEMO_OVERRIDES: dict[str, Any] = {
     "AUTOTHROTTLE_ENABLED": False,
     "DOWNLOAD_DELAY": 0,
     "RETRY_TIMES": 1,
-    "LOG_LEVEL": "WARNING",
+    # The summary lists every failure by reason; per-page warnings would bury it.
+    "LOG_LEVEL": "ERROR",
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
 }
 

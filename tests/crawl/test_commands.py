@@ -234,3 +234,29 @@ def test_crawl_into_postgresql_twice_stores_once(demo_site: DemoSite, tmp_path: 
             assert flagged and flagged >= 5
     finally:
         engine.dispose()
+
+
+def test_workers_die_with_a_killed_crawl(demo_site: DemoSite, tmp_path: Path) -> None:
+    """SIGKILL gives a crawl no chance to shut its pool down; its workers must not linger."""
+    import signal
+    import time
+
+    import psutil
+
+    sources = demo_site.write_sources(tmp_path / "s.yaml", download_timeout=1.5)
+    cmd = [sys.executable, "-m", "cli", "crawl", "--sources", str(sources), "--db", f"sqlite:///{tmp_path / 'k.sqlite'}", *FAST]
+    proc = psutil.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[psutil.Process] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = [c for c in proc.children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert len(workers) == 2, "the crawl never started its worker processes"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"workers outlived their crawl: {[p.pid for p in alive]}"
+    finally:
+        if proc.is_running():
+            proc.kill()

@@ -68,7 +68,10 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"crawl failed ({proc.returncode}): {err[-2000:]}")
     summary = json.loads(out[out.index("{"):])
-    return {"wall_s": wall, "peak_rss_mb": mem.peak / 2**20, "summary": summary}
+    # Memory over the run's second half: flat means items and responses are not accumulating.
+    half = mem.samples[len(mem.samples) // 2 :] or [0]
+    quarters = [half[min(len(half) - 1, round(q * (len(half) - 1)))] / 2**20 for q in (0, 0.5, 1)]
+    return {"wall_s": wall, "peak_rss_mb": mem.peak / 2**20, "rss_second_half_mb": quarters, "summary": summary}
 
 
 def run(pages: int = 1000, runs: int = 3) -> dict[str, Any]:
@@ -79,7 +82,7 @@ def run(pages: int = 1000, runs: int = 3) -> dict[str, Any]:
         workdir = Path(tmp)
         urls = [f"{site.base_url}/bench/article/{i}.html" for i in range(pages)]
         bodies = [(u, urlopen(u, timeout=30).read()) for u in urls]  # noqa: S310 - loopback only
-        floors, e2e, mems, second = [], [], [], []
+        floors, e2e, mems, second, trends = [], [], [], [], []
         for i in range(runs):
             floors.append(floor_rate(bodies) * cores)
             db = workdir / f"bench-{i}.sqlite"
@@ -89,12 +92,14 @@ def run(pages: int = 1000, runs: int = 3) -> dict[str, Any]:
                 raise RuntimeError(f"run {i}: stored {stored} of {pages} pages")
             e2e.append(pages / first["wall_s"])
             mems.append(first["peak_rss_mb"])
+            trends.append([round(x) for x in first["rss_second_half_mb"]])
             site.reset_requests()
             again = crawl_once(site.base_url, workdir, db)
             second.append(sum(1 for r in site.requests if "/bench/article/" in r.path))
             print(
                 f"run {i + 1}/{runs}: end-to-end {e2e[-1]:.1f} pages/s, floor {floors[-1]:.1f} pages/s "
-                f"(×{cores} cores), peak {mems[-1]:.0f} MB, second crawl fetched {second[-1]} article pages "
+                f"(×{cores} cores), peak {mems[-1]:.0f} MB (second half {trends[-1]} MB), "
+                f"second crawl fetched {second[-1]} article pages "
                 f"in {again['wall_s']:.1f}s",
                 file=sys.stderr,
             )
@@ -108,6 +113,7 @@ def run(pages: int = 1000, runs: int = 3) -> dict[str, Any]:
         "floor_pages_per_s": round(floor_med, 1),
         "ratio": round(e2e_med / floor_med, 2),
         "peak_rss_mb": round(max(mems), 1),
+        "rss_second_half_mb": trends,
         "second_crawl_article_downloads": max(second),
         "all_end_to_end": [round(x, 1) for x in e2e],
         "all_floor": [round(x, 1) for x in floors],

@@ -1,14 +1,16 @@
 """Find concept terms in normalised text: whole tokens, clitics and suffixes, one automaton.
 
-Every word of every term becomes a *slot*; each slot puts one or two keys into a single Aho-Corasick
-automaton (the word, and for a feminine word its stem without the final ه so that plurals and
-pronoun forms are found). One pass of the automaton over the text reports every key occurrence;
-an occurrence counts only if it fills a whole token once the allowed proclitics (و ف ب ل ك ال …)
-before it and the allowed suffix after it are accounted for. Multi-word terms are then assembled
-from adjacent accepted tokens, so clitics and suffixes are handled on every word of a phrase
-(«وللعملات المشفّرة» fills «عملة مشفرة»). Cost depends on the text and on the hits, not on the number
-of terms. Words shorter than three letters inside a phrase («في», «of») are compared literally
-instead of being keys, because as keys they would hit inside almost every word.
+Every word of every term becomes a *slot*; each slot has one or two keys (the word, and for a
+feminine word its stem without the final ه so that plurals and pronoun forms are found). The
+automaton holds each key behind a space and every proclitic chain the slot accepts (« وال» + key …),
+spelled out once when the rules are compiled, and is run once over the text with a space in front.
+So it reports only keys that begin a token after an accepted proclitic chain — never a key buried
+inside another word — and per occurrence only the suffix (the rest of the token, at most
+``_MAX_SUFFIX`` letters) is left to check. One-word terms are recorded during that pass; multi-word
+terms are assembled from adjacent accepted tokens, so clitics and suffixes are handled on every word
+of a phrase («وللعملات المشفّرة» fills «عملة مشفرة»). Cost depends on the text and on the tokens that
+begin like a term, not on the number of terms. Words shorter than three letters inside a phrase
+(«في», «of») are compared literally instead of being keys.
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ class LexiconMatcher:
         A key carries the token length it covers and, per way of reading it as proclitic + key
         (shortest proclitic first, as a longer key is reported first), the entries
         ``(accepted suffixes, (slot, its one-word terms, starts a longer phrase, continues one))``,
-        plus every suffix any entry accepts. Only suffixes are left to check per occurrence.
+        plus every suffix any entry accepts and their first letters. Only suffixes are left to check
+        per occurrence, and most words that merely begin like a key fail on their next letter.
         """
         splits: dict[
             str, dict[int, list[tuple[frozenset[str], tuple[int, tuple[Term, ...], bool, bool]]]]
@@ -161,7 +164,8 @@ class LexiconMatcher:
                 for plen, entries in sorted(by_prefix.items())
             )
             any_suffix = frozenset().union(*(suf for entries in by_prefix.values() for suf, _ in entries))
-            automaton.add_word(anchored, (len(head), groups, guard, any_suffix))
+            initials = frozenset(suffix[0] for suffix in any_suffix if suffix)
+            automaton.add_word(anchored, (len(head), groups, guard, any_suffix, initials))
         if splits:
             automaton.make_automaton()
         return automaton
@@ -269,10 +273,14 @@ class LexiconMatcher:
         firsts: list[tuple[int, int, int]] = []
         # With a space in front, position ``last`` of the search text is the end of the key in ``sp``.
         add = found.append
-        for end, (length, groups, guard, any_suffix) in self._automaton.iter(" " + sp):
+        for end, (length, groups, guard, any_suffix, initials) in self._automaton.iter(" " + sp):
             t_start = end - length
-            if end == n or sp[end] == " ":
+            if end == n:
                 t_end, suffix = end, ""
+            elif (after := sp[end]) == " ":
+                t_end, suffix = end, ""
+            elif after not in initials:
+                continue  # the key is only the beginning of a longer word
             else:
                 t_end = find(" ", end, end + _MAX_SUFFIX + 1)
                 if t_end < 0:

@@ -155,20 +155,34 @@ class LexiconMatcher:
                         )
         automaton = ahocorasick.Automaton()
         protected = self._protected
+        interned: dict[frozenset[frozenset[str]], tuple[frozenset[str], frozenset[str]]] = {}
+        shared_groups: dict[tuple, tuple] = {}  # the proclitic variants of one key share their entries
         for anchored, by_prefix in splits.items():
             head = anchored[1:]
             # Only a token that begins like a protected word can be one (then it is never clitic + key).
             guard = any(p.startswith(head) for p in protected)
             groups = tuple(
-                (plen, tuple(rec for suf, rec in entries if "" in suf), tuple(entries))
-                for plen, entries in sorted(by_prefix.items())
+                self._group(plen, entries, shared_groups) for plen, entries in sorted(by_prefix.items())
             )
-            any_suffix = frozenset().union(*(suf for entries in by_prefix.values() for suf, _ in entries))
-            initials = frozenset(suffix[0] for suffix in any_suffix if suffix)
+            suffix_sets = frozenset(suf for entries in by_prefix.values() for suf, _ in entries)
+            shared = interned.get(suffix_sets)  # a handful of distinct sets, shared by every key
+            if shared is None:
+                any_suffix = frozenset().union(*suffix_sets)
+                shared = interned[suffix_sets] = (any_suffix, frozenset(x[0] for x in any_suffix if x))
+            any_suffix, initials = shared
             automaton.add_word(anchored, (len(head), groups, guard, any_suffix, initials))
         if splits:
             automaton.make_automaton()
         return automaton
+
+    @staticmethod
+    def _group(plen: int, entries: list, shared: dict[tuple, tuple]) -> tuple:
+        """``(proclitic length, entries accepting no suffix, entries)``, built once per distinct content."""
+        key = (plen, *(id(x) for entry in entries for x in entry))
+        group = shared.get(key)
+        if group is None:
+            group = shared[key] = (plen, tuple(rec for suf, rec in entries if "" in suf), tuple(entries))
+        return group
 
     def _first_plan(self, phrase_ids: list[int]) -> _FirstPlan:
         """The phrases that start with one slot: one-word terms, then the rest by their second slot."""

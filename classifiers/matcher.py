@@ -150,14 +150,15 @@ class LexiconMatcher:
                 suffixes = self._suffix_sets[suffix_rule]
                 for prefix in sorted(self._prefix_sets[prefix_rule]):
                     if len(prefix) <= _MAX_PREFIX:
-                        splits.setdefault(" " + prefix + key, {}).setdefault(len(prefix), []).append(
-                            (suffixes, rec)
-                        )
+                        splits.setdefault(" " + prefix + key, []).append((len(prefix), suffixes, rec))
         automaton = ahocorasick.Automaton()
         protected = self._protected
         interned: dict[frozenset[frozenset[str]], tuple[frozenset[str], frozenset[str]]] = {}
         shared_groups: dict[tuple, tuple] = {}  # the proclitic variants of one key share their entries
-        for anchored, by_prefix in splits.items():
+        for anchored, found in splits.items():
+            by_prefix: dict[int, list[tuple[frozenset[str], tuple[int, tuple[Term, ...], bool, bool]]]] = {}
+            for plen, suffixes, rec in found:
+                by_prefix.setdefault(plen, []).append((suffixes, rec))
             head = anchored[1:]
             # Only a token that begins like a protected word can be one (then it is never clitic + key).
             guard = any(p.startswith(head) for p in protected)

@@ -146,9 +146,23 @@ class NormalizedText:
         if len(norm_starts) == 1:  # nothing was deleted or expanded: offsets are the same
             o_start = start
             o_end = end if end > start else start
-        else:
-            o_start = self._orig_index(start)
-            o_end = self._orig_index(end - 1) + 1 if end > start else o_start
+        else:  # the segment each offset falls in (inlined ``_orig_index``: this runs for every match)
+            orig_starts, expanded = self._orig_starts, self._expanded
+            i = bisect_right(norm_starts, start) - 1
+            if i < 0:
+                o_start = 0
+            else:
+                o_start = orig_starts[i] if expanded[i] else orig_starts[i] + (start - norm_starts[i])
+            if end > start:
+                i = bisect_right(norm_starts, end - 1) - 1
+                if i < 0:
+                    o_end = 1
+                else:
+                    o_end = (
+                        orig_starts[i] if expanded[i] else orig_starts[i] + (end - 1 - norm_starts[i])
+                    ) + 1
+            else:
+                o_end = o_start
         # Keep the diacritics or tatweel that trail the last letter inside the highlighted span.
         original = self.original
         n = len(original)

@@ -15,7 +15,7 @@ from crawler.sources import Source
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.listing import ListingSpider
 from crawler.spiders.sitemap import SitemapSpider
-from crawler.workers import make_executor, start_workers
+from crawler.workers import make_executor
 
 SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "listing": ListingSpider}
 logger = logging.getLogger(__name__)
@@ -52,9 +52,7 @@ def run_crawl(
     settings = build_settings(
         {**(overrides or {}), "RAQIB_DATABASE_URL": database_url, "RAQIB_CRAWL_RUN_ID": run_id}
     )
-    workers = settings.getint("RAQIB_WORKERS", 1)
-    executor = make_executor(workers)
-    start_workers(executor, workers, settings.get("RAQIB_RULES_DIR") or None)
+    executor = make_executor(settings.getint("RAQIB_WORKERS", 1))
     # cli.py has configured logging already; Scrapy's own root handler would print every line twice.
     level = settings.get("LOG_LEVEL", "INFO")
     root = logging.getLogger()

@@ -92,6 +92,10 @@ class CrawlStore:
             self._known_hashes |= found
             self._checked |= todo
 
+    def known_now(self, url_hash: str) -> bool:
+        """True when a prefetch has already shown this hash stored (no database access)."""
+        return url_hash in self._known_hashes
+
     async def any_known(self, hashes: Iterable[str]) -> bool:
         wanted = set(hashes)
         if not wanted <= self._checked:

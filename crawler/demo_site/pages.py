@@ -267,7 +267,7 @@ class Renderer:
 
     def bench_article(self, e: Entry, canonical: str, bulk: str = "") -> bytes:
         """A full article page (the site's whole chrome) plus ``bulk``: the mega-menus and inline
-        script blobs that make real Arabic news pages 50–500 KB, so extraction costs what it does
+        script blobs that make real Arabic news pages 30–500 KB, so extraction costs what it does
         on a real outlet."""
         html = self.article(e, canonical=canonical).body
         if not bulk:

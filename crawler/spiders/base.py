@@ -38,6 +38,7 @@ from crawler.middlewares import RefusedRequest
 from crawler.signals import fetch_failed
 from crawler.sources import Source, SourcesError, load_sources, select_sources
 from crawler.urls import canonicalize_url, url_hash
+from crawler.workers import get_executor, start_workers
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class SourceSpider(scrapy.Spider):
         # between the spiders it runs, so a story listed in an outlet's feed, sitemap and sections
         # is downloaded once.
         self._seen: set[str] = raqib_seen if raqib_seen is not None else set()
+        self._workers_started = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
@@ -152,6 +154,16 @@ class SourceSpider(scrapy.Spider):
             return
         self._seen.add(key)
         self.crawler.stats.inc_value("raqib/discover/articles")
+        store = getattr(self.crawler, "raqib_store", None)
+        if not self._workers_started and not (store is not None and store.known_now(key)):
+            # Spawned workers import trafilatura and compile the rules (~1 s); start them all now, while
+            # the first pages download, and not at all for a crawl that finds nothing new.
+            self._workers_started = True
+            start_workers(
+                get_executor(self.crawler),
+                self.crawler.settings.getint("RAQIB_WORKERS", 1),
+                self.crawler.settings.get("RAQIB_RULES_DIR") or None,
+            )
         # dont_filter: the set above already dedups; Scrapy's dupefilter would otherwise silently cut
         # a redirect loop short instead of letting it be recorded as one.
         yield scrapy.Request(

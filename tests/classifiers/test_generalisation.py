@@ -158,6 +158,72 @@ CASES = [
         "فككت الأجهزة الأمنية خلية إرهابية كانت تخطط لهجمات، وضبطت بحوزتها أسلحة ومبالغ نقدية، وقالت إن الخلية كانت تتواصل عبر تطبيقات التراسل المشفرة.",
         "terror cell using encrypted messaging, no crypto",
     ),
+    (
+        "core",
+        "",
+        "نظمت الهيئة الوطنية للمعلومات المالية ورشة حول مكافحة غسل الأموال وتمويل الإرهاب لفائدة موظفي الأبناك. وتناول المشاركون في اليوم الثاني مخاطر العملات الافتراضية ومنصات تبادلها وسبل رصد المعاملات المشبوهة.",
+        "CFT workshop, crypto only in a later paragraph (Maghreb spelling)",
+    ),
+    (
+        "core",
+        "",
+        "قالت الوكالة إن الجماعات المسلحة في منطقة الساحل باتت تلجأ إلى العملات الرقمية لتمويل عملياتها وشراء الأسلحة.",
+        "armed groups in the Sahel financed with digital currencies",
+    ),
+    (
+        "core",
+        "",
+        "Le parquet antiterroriste a mis en examen trois personnes soupçonnées d'avoir financé l'État islamique au moyen de cryptomonnaies.",
+        "French: terror financing with cryptomonnaies",
+    ),
+    (
+        "core",
+        "",
+        "The Treasury sanctioned a network that used cryptocurrency exchanges to move funds to Hamas's military wing, the Qassam Brigades.",
+        "English: sanctions on crypto network funding the Qassam Brigades",
+    ),
+    (
+        "related",
+        "",
+        "اتهمت الولايات المتحدة قراصنة مرتبطين بكوريا الشمالية بسرقة عملات مشفرة بقيمة مئات الملايين من منصات التداول لتمويل برامج التسلح والتهرب من العقوبات.",
+        "state hackers stealing crypto to evade sanctions",
+    ),
+    (
+        "related",
+        "",
+        "Europol dismantled a criminal network laundering drug proceeds through bitcoin mixers on the dark web.",
+        "English: dark-web laundering with bitcoin mixers",
+    ),
+    (
+        "none",
+        "",
+        "Bitcoin rose 5% on Monday as investors welcomed the approval of new exchange-traded funds.",
+        "English: bitcoin price",
+    ),
+    (
+        "none",
+        "",
+        "La Banque centrale a lancé une consultation sur l'euro numérique et la protection des données des utilisateurs.",
+        "French: digital euro consultation",
+    ),
+    (
+        "none",
+        "",
+        "ارتفعت قيمة عملة الإيثريوم بعد تحديث الشبكة، فيما تراجع الدولار أمام العملات الرئيسية، وحافظ الذهب على مكاسبه.",
+        "Ether price beside dollar and gold",
+    ),
+    (
+        "none",
+        "",
+        "قالت الشرطة إن هجوما إرهابيا استهدف نقطة تفتيش في شمال البلاد، وتبنى تنظيم داعش الهجوم في بيان نشره على تطبيق تلغرام.",
+        "terror attack claimed on Telegram, no money",
+    ),
+    (
+        "none",
+        "",
+        "أعلنت شركة الاتصالات عن خدمة تشفير جديدة للمكالمات، وقالت إن القنوات الرياضية المشفرة ستتوفر عبر التطبيق.",
+        "encrypted calls and scrambled sports channels",
+    ),
 ]
 
 

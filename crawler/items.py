@@ -50,3 +50,5 @@ class ArticleItem:
     language_probability: float = 0.0
     # classification (classifiers.Decision.to_dict()), None when not classified
     classification: dict[str, Any] | None = None
+    # the worker's language and classification results, applied by their own stages (transient)
+    analysis: Any = field(default=None, repr=False)

@@ -26,16 +26,22 @@ class ClassifyPipeline:
         if item.language not in self.languages:
             stats.inc_value("raqib/classify/skipped_language")
             return item
+        analysis = item.analysis
         try:
-            item.classification = await run_in_worker(
-                get_executor(self.crawler), classify_in_worker, self.rules_dir, item.text, item.title, item.language
-            )
+            if analysis is not None and analysis.classification_error:
+                raise RuntimeError(analysis.classification_error)
+            if analysis is not None and analysis.classification is not None:
+                item.classification = analysis.classification
+            else:
+                item.classification = await run_in_worker(
+                    get_executor(self.crawler), classify_in_worker, self.rules_dir, item.text, item.title, item.language
+                )
         except WorkerUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - store the article unclassified; `raqib reclassify` catches up
             stats.inc_value("raqib/classify/failed")
             self.crawler.signals.send_catch_log(
-                fetch_failed, url=item.requested_url, reason="classify_failed", detail=f"{type(exc).__name__}: {exc}"
+                fetch_failed, url=item.requested_url, reason="classify_failed", detail=f"{exc}"
             )
             return item
         stats.inc_value(f"raqib/classify/{item.classification['label']}")

@@ -1,11 +1,15 @@
-"""Extract stage: body text and metadata with trafilatura, in a worker process."""
+"""Extract stage: body text and metadata with trafilatura, in a worker process.
+
+The worker also detects the language and classifies (see crawler/analysis.py): one trip per page.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.extraction import Hints, extract_article
+from crawler.analysis import AnalysisOptions, analyse_page
+from crawler.extraction import Hints
 from crawler.items import ArticleItem
 from crawler.signals import fetch_failed
 from crawler.urls import canonicalize_url, url_hash
@@ -21,7 +25,13 @@ def _same_site(a: str, b: str) -> bool:
 class ExtractPipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.min_chars = crawler.settings.getint("RAQIB_MIN_TEXT_CHARS", 200)
+        settings = crawler.settings
+        self.options = AnalysisOptions(
+            min_text_chars=settings.getint("RAQIB_MIN_TEXT_CHARS", 200),
+            language_prefix_chars=settings.getint("RAQIB_LANGUAGE_PREFIX_CHARS", 2000),
+            classify_languages=frozenset(settings.getlist("RAQIB_ACCEPTED_LANGUAGES", ["ar", "en", "fr"])),
+            rules_dir=settings.get("RAQIB_RULES_DIR") or None,
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
@@ -40,14 +50,14 @@ class ExtractPipeline:
             language=item.hint_language,
         )
         try:
-            result = await run_in_worker(
+            analysis = await run_in_worker(
                 get_executor(self.crawler),
-                extract_article,
+                analyse_page,
                 body,
                 item.final_url or item.requested_url,
                 item.content_type,
                 hints,
-                min_text_chars=self.min_chars,
+                self.options,
             )
         except WorkerUnavailable:
             raise
@@ -59,6 +69,8 @@ class ExtractPipeline:
                 fetch_failed, url=item.requested_url, reason="extract_extractor_error", detail=item.extraction_error
             )
             return item
+        item.analysis = analysis
+        result = analysis.extraction
         item.extraction_status = result.status
         item.extraction_error = result.error
         item.title = result.title or item.hint_title

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.analysis import language_sample
 from crawler.items import ArticleItem
 from crawler.language import detect_language
 from crawler.workers import WorkerUnavailable, get_executor, run_in_worker
@@ -21,9 +22,11 @@ class LanguagePipeline:
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         if item.extraction_status != "ok":
             return item
-        sample = f"{item.title}\n{item.text}"
+        result = item.analysis.language if item.analysis is not None else None
         try:
-            result = await run_in_worker(get_executor(self.crawler), detect_language, sample, prefix_chars=self.prefix)
+            if result is None:
+                sample = language_sample(item.title, item.text)
+                result = await run_in_worker(get_executor(self.crawler), detect_language, sample, prefix_chars=self.prefix)
         except WorkerUnavailable:
             raise
         except Exception:  # noqa: BLE001 - an unknown language is recorded as such, the article is kept

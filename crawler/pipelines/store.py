@@ -21,6 +21,7 @@ RETRY_DELAYS = (0.5, 2.0, 5.0)
 
 
 def to_record(item: ArticleItem) -> repo.ArticleRecord:
+    item.analysis = None  # transient worker results; the fields below carry what is kept
     classification = None
     if item.classification:
         c = item.classification

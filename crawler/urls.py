@@ -38,8 +38,8 @@ def canonicalize_url(url: str) -> str:
 
     Lower-cases scheme and host, drops ``www.``, default ports, fragments, tracking parameters, AMP
     path markers and trailing slashes; sorts the remaining query; normalises percent-encoding so
-    Arabic slugs typed raw and percent-encoded compare equal. The scheme is kept as is: http and
-    https URLs of the same host are folded to https, since outlets serve both.
+    Arabic slugs typed raw and percent-encoded compare equal. http and https fold to https, since
+    outlets serve both. The result is a key, never fetched: requests keep the URL as found.
     """
     url = url.strip()
     parts = urlsplit(url)

@@ -172,6 +172,20 @@ def _judge(
         if isinstance(e, dict) and e.get("source") in (None, "", name)
     )
     error_text = ", ".join(f"{reason}×{n}" for reason, n in errors.most_common(3))
+    # What the source itself listed (feed items, sitemap entries, listing links), from the crawl's
+    # per-source stats: a feed whose stories all came in first through the same outlet's sitemap
+    # stores nothing new, yet it is alive.
+    links = sum(int((r.stats or {}).get(f"raqib/source/{name}/links", 0) or 0) for r in runs)
+    listed = [
+        _aware(v)
+        for r in runs
+        if (v := (r.stats or {}).get(f"raqib/source/{name}/newest_listed"))
+    ]
+    if listed:
+        newest_listed = max(d for d in listed if d is not None)
+        if newest_at is None or newest_listed > newest_at:
+            newest_at = newest_listed
+            common["newest_item_at"] = newest_at
     if last is None:
         return SourceHealth(status="not_crawled", reason="no crawl run in the period", **common)
     if last.status in FAILED_RUN:
@@ -179,6 +193,12 @@ def _judge(
         return SourceHealth(
             status="failed", reason=reason + (f"; errors: {error_text}" if error_text else ""), **common
         )
+    if articles == 0 and links > 0:
+        fresh = newest_at is not None and until - newest_at <= timedelta(hours=max_silence_hours)
+        reason = f"{links} item(s) listed, all already stored"
+        if newest_at:
+            reason += f"; newest listed {_hours(until - newest_at)} old"
+        return SourceHealth(status="ok" if fresh else "stale", reason=reason, **common)
     if articles == 0:
         reason = f"{len(runs)} crawl run(s), no new article"
         if newest_at:

@@ -33,6 +33,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
+from crawler.dates import parse_iso_or_rfc
 from crawler.items import ArticleItem
 from crawler.middlewares import RefusedRequest
 from crawler.signals import fetch_failed
@@ -138,9 +139,20 @@ class SourceSpider(scrapy.Spider):
         """A request for a feed, sitemap or listing page."""
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=self._meta(), cb_kwargs=cb_kwargs)
 
-    async def prefetch_known(self, urls: Iterable[str]) -> None:
-        """One database query for all the article links of a feed/sitemap/listing page, so the
-        skip-already-stored middleware need not ask once per link."""
+    async def prefetch_known(self, urls: Iterable[str], dates: Iterable[str] = ()) -> None:
+        """Note what the page listed (for source health), then look all its article links up in one
+        database query, so the skip-already-stored middleware need not ask once per link.
+
+        A source whose items all came in through another source of the same outlet stores nothing
+        new, yet is alive: health judges it by what it listed (``raqib/source/<name>/...`` stats).
+        """
+        urls = list(urls)
+        stats = self.crawler.stats
+        stats.inc_value(f"raqib/source/{self.source.name}/links", len(urls))
+        parsed = [d for d in (parse_iso_or_rfc(x) for x in dates if x) if d is not None]
+        if parsed:
+            newest = max(parsed).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+            stats.max_value(f"raqib/source/{self.source.name}/newest_listed", newest)
         store = getattr(self.crawler, "raqib_store", None)
         if store is not None:
             await store.prefetch(url_hash(canonicalize_url(u)) for u in urls)

@@ -25,7 +25,7 @@ class FeedSpider(SourceSpider):
         self.crawler.stats.inc_value(f"raqib/feed/{feed.kind}")
         if feed.problem:
             self.report_page_problem(response.url, "broken_feed", feed.problem)
-        await self.prefetch_known(e.url for e in feed.entries)
+        await self.prefetch_known([e.url for e in feed.entries], [e.published for e in feed.entries])
         for entry in feed.entries:
             for request in self.article_requests(
                 entry.url,

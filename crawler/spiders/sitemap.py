@@ -49,7 +49,7 @@ class SitemapSpider(SourceSpider):
                 self.crawler.stats.inc_value("raqib/sitemap/too_old")
                 continue
             recent.append(entry)
-        await self.prefetch_known(e.url for e in recent)
+        await self.prefetch_known([e.url for e in recent], [e.published for e in recent])
         for entry in recent:
             for request in self.article_requests(
                 entry.url, title=entry.title, published=entry.published, language=entry.language

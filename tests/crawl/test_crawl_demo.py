@@ -211,3 +211,15 @@ def test_topics_of_arabic_articles_match_the_analysts_reading(crawled: dict[str,
             if page.topic == "none":
                 assert article.classification.label == "none", f"false alarm: {page.url}"
     assert confusion[("core", "core")] >= 5
+
+
+def test_every_source_reports_what_it_listed(crawled: dict[str, Any]) -> None:
+    """Per-source stats feed the digest's source health: a source is judged by what it listed."""
+    from crawler.sources import load_sources
+
+    with crawled["sessions"]() as session:
+        stats = crawl_run(session, crawled["first"].summary["crawl_run_id"]).stats
+    for source in load_sources(crawled["sources"]):
+        assert stats.get(f"raqib/source/{source.name}/links", 0) > 0, source.name
+        if source.kind != "listing":
+            assert stats[f"raqib/source/{source.name}/newest_listed"].startswith("2024-03"), source.name

@@ -109,6 +109,42 @@ def test_health_reasons(store, factory, settings):
     assert report.healthy == 1 and [h.source for h in report.problems] == ["wire-one", "quiet-three"]
 
 
+def test_a_source_whose_items_all_came_in_elsewhere_is_alive(store, factory, settings):
+    """An outlet's feed and sitemap list the same stories; whichever is crawled second stores
+    nothing new. Health judges it by what it listed, from the crawl's per-source stats."""
+    from sqlalchemy import update
+
+    from storage.models import CrawlRun
+
+    hour = timedelta(hours=1)
+    fresh = store.crawl_run(["dup-feed"], "finished", NOW - 2 * hour)
+    old = store.crawl_run(["old-feed"], "finished", NOW - 2 * hour)
+    silent = store.crawl_run(["dead-feed"], "finished", NOW - 2 * hour)
+    stats = {
+        fresh: {
+            "raqib/source/dup-feed/links": 12,
+            "raqib/source/dup-feed/newest_listed": (NOW - 3 * hour).isoformat(),
+        },
+        old: {
+            "raqib/source/old-feed/links": 5,
+            "raqib/source/old-feed/newest_listed": (NOW - 240 * hour).isoformat(),
+        },
+        silent: {"raqib/source/dead-feed/links": 0},
+    }
+    with factory() as session, session.begin():
+        for run_id, values in stats.items():
+            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(stats=values))
+    with factory() as session:
+        report = source_health(session, since=NOW - 24 * hour, until=NOW, settings=settings.health)
+    by_name = {h.source: h for h in report.sources}
+    assert (
+        by_name["dup-feed"].status == "ok"
+        and "12 item(s) listed, all already stored" in by_name["dup-feed"].reason
+    )
+    assert by_name["old-feed"].status == "stale" and "10 days old" in by_name["old-feed"].reason
+    assert by_name["dead-feed"].status == "empty"
+
+
 def test_stale_source_and_health_in_every_format(store, factory, settings):
     store.crawl_run(["wire-one"], "finished", NOW - timedelta(hours=2))
     # Fetched today, but published three days ago: the outlet itself has gone quiet.

@@ -80,8 +80,8 @@ def test_private_address_is_refused_even_when_the_source_allows_the_host(demo_si
     assert demo_site.other_requests == []
 
 
-def test_raqib_demo_json_contract() -> None:
-    proc = raqib("demo", "--json", "--out", "var/test-demo", timeout=240)
+def test_raqib_demo_json_contract(tmp_path: Path) -> None:
+    proc = raqib("demo", "--json", "--out", str(tmp_path / "demo"), timeout=240)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary: dict[str, Any] = json.loads(proc.stdout)
     assert {"pages_fetched", "articles_stored", "by_language", "flagged", "failures", "digest"} <= set(summary)

@@ -83,6 +83,9 @@ RAQIB_BLOCKED_NETWORKS = [
 ]
 # Exceptions to the list above (the bundled demo site and tests allow 127.0.0.1 only).
 RAQIB_ALLOWED_NETWORKS: list[str] = []
+# Article URLs already stored (in any alias form) are not downloaded again; False re-fetches them
+# (they are still stored once).
+RAQIB_SKIP_STORED = True
 # Languages that are classified; others are stored with their language and left unclassified.
 RAQIB_ACCEPTED_LANGUAGES = ["ar", "en", "fr"]
 # langdetect is slow on long texts and no more accurate past a couple of thousand characters.
@@ -94,5 +97,8 @@ RAQIB_WORKERS = int(os.environ.get("RAQIB_WORKERS", "0")) or (os.cpu_count() or 
 # Articles are written in batches: one transaction per batch, not per article.
 RAQIB_STORE_BATCH_SIZE = 50
 RAQIB_STORE_FLUSH_SECONDS = 2.0
+# A batch the database refuses after three retries is written here as JSON lines (None: the data
+# directory's spill/ folder), so nothing is lost; its pages are fetched again by the next crawl.
+RAQIB_SPILL_DIR = None
 # Custom rules folder for the classify stage (None: the packaged rule packs).
 RAQIB_RULES_DIR = None

@@ -105,7 +105,8 @@ class StorePipeline:
                 return
 
     def _spill(self, batch: list[repo.ArticleRecord], exc: Exception) -> None:
-        """Write what could not be stored to a JSONL file so no article is lost; `raqib db` can't, a human can."""
+        """Write what could not be stored to a JSON-lines file, so the work is not lost; the pages are
+        not marked stored either, so the next crawl fetches them again."""
         directory = Path(self.crawler.settings.get("RAQIB_SPILL_DIR") or default_data_dir() / "spill")
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"unstored-{int(time.time())}-{id(batch):x}.jsonl"

@@ -106,6 +106,8 @@ def failure_counts(stats: dict[str, Any]) -> dict[str, int]:
             if key.startswith(prefix):
                 name = label + key[len(prefix):]
                 out[name] = out.get(name, 0) + int(value)
+    if stats.get("raqib/store/spilled"):
+        out["store_failed"] = int(stats["raqib/store/spilled"])
     return dict(sorted(out.items()))
 
 

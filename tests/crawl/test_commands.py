@@ -260,3 +260,28 @@ def test_workers_die_with_a_killed_crawl(demo_site: DemoSite, tmp_path: Path) ->
     finally:
         if proc.is_running():
             proc.kill()
+
+
+def test_a_database_that_refuses_writes_loses_no_article(demo_site: DemoSite, tmp_path: Path) -> None:
+    """Article inserts fail (a trigger stands in for a full disk): the batch is retried, then spilled
+    to a file with the reason recorded; the pages are not marked stored, so the next crawl stores them."""
+    import sqlite3
+
+    sources = _one_source(demo_site, tmp_path, "demo-sada-rss")
+    db = tmp_path / "refusing.sqlite"
+    spill = tmp_path / "spill"
+    assert raqib("db", "upgrade", "--db", str(db)).returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    conn.commit()
+    first = run_raqib_crawl(sources, f"sqlite:///{db}", "-s", f"RAQIB_SPILL_DIR={spill}")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.summary["articles_stored"] == 0 and first.summary["failures"].get("store_failed", 0) >= 4
+    spilled = [json.loads(line) for f in spill.glob("*.jsonl") for line in f.read_text(encoding="utf-8").splitlines()]
+    assert len(spilled) >= 4 and all(r["text"] and r["canonical_url"] for r in spilled)
+
+    conn.execute("DROP TRIGGER refuse")
+    conn.commit()
+    conn.close()
+    second = run_raqib_crawl(sources, f"sqlite:///{db}")
+    assert second.returncode == 0 and second.summary["articles_stored"] == len(spilled)

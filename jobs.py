@@ -488,6 +488,8 @@ def digest_job(kind: str = "daily", *, ctx: JobContext | None = None) -> str:
         argv += ["--config", config.path]
     if config.email:
         argv.append("--email")
+    if config.reclassify:
+        argv.append("--reclassify")
     log.info("digest (%s): started", kind)
     try:
         result = run_child(

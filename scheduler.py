@@ -23,6 +23,7 @@ Keys (all optional; see ``config/raqib.example.toml``)::
     heartbeat = "30s"                   # how often the lock is checked
     crawl_command = [...]               # argv prefix of a crawl (tests); default: raqib crawl
     digest_command = [...]              # argv prefix of a digest (tests); default: raqib digest
+    reclassify_before_digest = true     # the digest first re-judges stale or unclassified articles
 
     [[daemon.crawl]]                    # one table per source group; default: one group "all", hourly
     name = "maghreb"
@@ -116,6 +117,8 @@ class DaemonConfig:
     digest_memory_mb: float = 1024.0
     digest_misfire_grace: float = 12 * 3600.0
     email: bool = False
+    # Before each digest, classify what is unclassified or judged by older rules (`raqib digest --reclassify`).
+    reclassify: bool = True
     shutdown_grace: float = 120.0
     kill_wait: float = 10.0
     max_parallel: int = 2
@@ -224,6 +227,7 @@ _DAEMON_KEYS = {
     "heartbeat",
     "crawl_command",
     "digest_command",
+    "reclassify_before_digest",
     "crawl",
 }
 _GROUP_KEYS = {"name", "sources", "source_groups", "every", "cron", "timeout", "memory_mb", "misfire_grace"}
@@ -261,6 +265,9 @@ def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
         raise ConfigError(f"{table.where('max_parallel')}: expected a whole number, got {max_parallel!r}")
     email = data.get("email", {})
     sources = table.string("sources", "")
+    reclassify = table.data.get("reclassify_before_digest", True)
+    if not isinstance(reclassify, bool):
+        raise ConfigError(f"{table.where('reclassify_before_digest')}: expected true or false, got {reclassify!r}")
     return DaemonConfig(
         path=path,
         timezone=timezone,
@@ -273,6 +280,7 @@ def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
         digest_memory_mb=table.number("digest_memory_mb", defaults.digest_memory_mb),
         digest_misfire_grace=table.duration("digest_misfire_grace", defaults.digest_misfire_grace) or 1.0,
         email=bool(isinstance(email, dict) and email.get("enabled") is True),
+        reclassify=reclassify,
         shutdown_grace=table.duration("shutdown_grace", defaults.shutdown_grace) or 1.0,
         kill_wait=table.duration("kill_wait", defaults.kill_wait) or 1.0,
         max_parallel=int(max_parallel),

@@ -51,8 +51,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", metavar="DIR", help="folder for the dated digest folders (default: config)")
     parser.add_argument("--email", action="store_true", help="also e-mail the digest to [email] recipients")
     parser.add_argument("--dry-run", action="store_true", help="claim and send nothing; write preview files")
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="first classify stored articles that are unclassified or judged by older rules (the daemon does)",
+    )
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")
     parser.set_defaults(func=run_command)
+
+
+def _reclassify_first(factory) -> None:  # type: ignore[no-untyped-def]
+    """Bring every stored classification to the current rules, so that a story the rules now flag,
+    or one whose classification failed during the crawl, reaches this digest."""
+    from classifiers import load_classifier
+    from storage.commands import reclassify
+
+    report = reclassify(factory, load_classifier())
+    for line in report.lines():
+        print(f"raqib digest: {line}", file=sys.stderr)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -64,6 +80,8 @@ def run_command(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format) if args.format is not None else None
     engine = open_database(args.db)
     try:
+        if args.reclassify and not args.dry_run:
+            _reclassify_first(session_factory(engine))
         result = run_digest(
             session_factory(engine),
             settings,

@@ -73,3 +73,10 @@ def test_durations(text, seconds):
 def test_bad_durations_are_refused(text):
     with pytest.raises(ConfigError, match="^x: "):
         parse_duration(text, "x")
+
+
+def test_the_digest_reclassifies_first_unless_told_not_to():
+    assert config_from_mapping({}).reclassify is True
+    assert config_from_mapping({"daemon": {"reclassify_before_digest": False}}).reclassify is False
+    with pytest.raises(ConfigError, match=r"\[daemon\] reclassify_before_digest: expected true or false"):
+        config_from_mapping({"daemon": {"reclassify_before_digest": "yes"}}, "r.toml")

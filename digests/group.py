@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from classifiers.normalize import normalize
 from digests.select import DueArticle
 
 SHINGLE = 4  # words per shingle: long enough to be specific, short enough to survive small edits
@@ -50,65 +50,14 @@ class Story:
         return tuple(a.article_id for a in self.articles)
 
 
-# --- normalisation --------------------------------------------------------------------------------
-
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_LETTERS = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ة": "ه",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ک": "ك",
-        "ی": "ي",
-        "ہ": "ه",
-    }
-)
+# Text is normalised with the project's one normaliser (classifiers.normalize), as the rules are.
 _TOKEN = re.compile(r"\w+")
-
-
-def _local_normalise(text: str) -> str:
-    """Fallback when classifiers.normalize is unavailable: the same folds, in the same spirit."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", _DIACRITICS.sub("", text))
-    return text.translate(_LETTERS).casefold()
-
-
-def default_normaliser() -> Callable[[str], str]:
-    """The project's normaliser (one normaliser for rules and text) when present, else the local one."""
-    try:
-        from classifiers import normalize as project
-    except ImportError:
-        return _local_normalise
-    for name in ("normalize_text", "normalize", "normalise"):
-        func = getattr(project, name, None)
-        if callable(func):
-            return lambda text, func=func: _as_text(func(text))
-    return _local_normalise
-
-
-def _as_text(value: Any) -> str:
-    # The project's normaliser may return the text with an offset map; we only need the text.
-    if isinstance(value, str):
-        return value
-    for attr in ("text", "normalized", "normalised"):
-        inner = getattr(value, attr, None)
-        if isinstance(inner, str):
-            return inner
-    if isinstance(value, tuple) and value and isinstance(value[0], str):
-        return value[0]
-    raise TypeError(f"normaliser returned {type(value).__name__}")
 
 
 # --- shingles and MinHash ---------------------------------------------------------------------------
 
 
-def shingles(text: str, normalise: Callable[[str], str] = _local_normalise, size: int = SHINGLE) -> set[int]:
+def shingles(text: str, normalise: Callable[[str], str] = normalize, size: int = SHINGLE) -> set[int]:
     """Hashed word n-grams of the normalised text (whole text when shorter than ``size`` words)."""
     # The lead paragraphs identify wire copy; capping the length bounds the MinHash cost per article.
     tokens = _TOKEN.findall(normalise(text))[:MAX_WORDS]
@@ -176,7 +125,7 @@ def group_stories(
     threshold: float = THRESHOLD,
 ) -> list[Story]:
     """Merge copies of one story; order: core first, then score, then number of outlets, then newest."""
-    normalise = normalise or default_normaliser()
+    normalise = normalise or normalize
     parent = list(range(len(articles)))
     titles = [" ".join(_TOKEN.findall(normalise(a.title))) for a in articles]
     sets = [shingles(f"{a.title}\n{a.text}", normalise) for a in articles]

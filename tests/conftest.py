@@ -68,3 +68,20 @@ def pg_schema_url(request: pytest.FixtureRequest) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[object, int]]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): its inbox (tests.smtp_server.Inbox) and port."""
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp_server import Inbox, free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -6,18 +6,12 @@ written for these tests.
 
 from __future__ import annotations
 
-import socket
-import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,12 +38,6 @@ OTHER = (
     "ناقش مؤتمر إقليمي مخاطر استخدام الأصول الافتراضية في تمويل الإرهاب، ودعا المشاركون إلى تشديد "
     "الرقابة على مزودي خدمات الأصول الافتراضية وتطبيق قاعدة السفر على التحويلات العابرة للحدود."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def match(text_: str, term: str, concept: str) -> dict:
@@ -151,32 +139,6 @@ def factory(engine) -> sessionmaker[Session]:
 @pytest.fixture
 def store(factory) -> Store:
     return Store(factory)
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message it accepts (and can refuse them)."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        parsed = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

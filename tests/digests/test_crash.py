@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.digests.conftest import LAUNDERING, WIRE, WIRE_COPY, ArticleSpec, free_port
+from tests.digests.conftest import LAUNDERING, WIRE, WIRE_COPY, ArticleSpec
+from tests.smtp_server import free_port
 
 
 def write_config(path: Path, port: int, out: Path) -> Path:

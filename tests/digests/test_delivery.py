@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from digests.models import DigestRun
 from digests.run import run_digest
-from tests.digests.conftest import LAUNDERING, NOW, OTHER, WIRE, WIRE_COPY, ArticleSpec, free_port, with_port
+from tests.digests.conftest import LAUNDERING, NOW, OTHER, WIRE, WIRE_COPY, ArticleSpec, with_port
+from tests.smtp_server import free_port
 
 
 def flagged(store):

@@ -12,7 +12,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from digests.run import run_digest
-from tests.digests.conftest import NOW, WIRE, ArticleSpec, Inbox, free_port
+from tests.digests.conftest import NOW, WIRE, ArticleSpec
+from tests.smtp_server import Inbox, free_port
 
 INJECTED = "عملات مشفرة لتمويل الإرهاب\r\nBcc: victim@attacker.example\r\nX-Injected: yes"
 

@@ -47,7 +47,6 @@ import signal
 import socket
 import sys
 import threading
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -362,15 +361,13 @@ def load_config(path: str | None = None) -> DaemonConfig:
     chosen = path or os.environ.get(CONFIG_ENV, "")
     if not chosen:
         return config_from_mapping({}, "")
+    from digests.config import ConfigError as FileError
+    from digests.config import read_config_file
+
     try:
-        with open(chosen, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{chosen}: configuration file not found") from None
-    except OSError as error:
-        raise ConfigError(f"{chosen}: cannot read: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{chosen}: not valid TOML: {error}") from None
+        data = read_config_file(chosen)
+    except FileError as error:
+        raise ConfigError(str(error)) from None
     return config_from_mapping(data, str(Path(chosen).resolve()))
 
 

@@ -196,18 +196,21 @@ def load_settings(
     """Settings from ``path``, else ``$RAQIB_CONFIG``, else defaults; password from the environment."""
     env = dict(os.environ if env is None else env)
     chosen = str(path) if path else env.get(CONFIG_ENV, "")
-    data: dict[str, Any] = {}
-    if chosen:
-        try:
-            with open(chosen, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"{chosen}: configuration file not found") from None
-        except OSError as exc:
-            raise ConfigError(f"{chosen}: cannot read: {exc.strerror or exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
+    data = read_config_file(chosen) if chosen else {}
     return settings_from_mapping(data, chosen or "<defaults>", password=env.get(PASSWORD_ENV, ""))
+
+
+def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed TOML file that configures all of Raqib (daemon, digest, e-mail), or a one-line error."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
 def settings_from_mapping(

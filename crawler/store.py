@@ -8,27 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from crawler.sources import Source
 from storage import repository as repo
 from storage.db import make_engine, resolve_database_url, session_factory, unit_of_work
-from storage.models import CrawlRun
-
-
-def _json_safe(stats: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in stats.items():
-        if isinstance(value, datetime):
-            out[key] = value.isoformat()
-        elif isinstance(value, (int, float, str, bool)) or value is None:
-            out[key] = value
-        else:
-            out[key] = str(value)
-    return out
 
 
 class CrawlStore:
@@ -66,22 +50,13 @@ class CrawlStore:
             return repo.store_articles(session, records, self.run_id)
 
     def _report(self, stats: dict[str, Any], errors: list[dict[str, Any]], pages: int, stored: int, status: str | None) -> None:
+        assert self.run_id is not None
         with unit_of_work(self.sessions) as session:
-            run = session.execute(select(CrawlRun).where(CrawlRun.id == self.run_id).with_for_update()).scalar_one()
-            merged = dict(run.stats or {})
-            for key, value in _json_safe(stats).items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(merged.get(key), (int, float)):
-                    merged[key] = merged[key] + value
-                else:
-                    merged[key] = value
-            # Several spiders of one `raqib crawl` report into one run: counters add up.
-            run.stats = merged
-            repo.record_crawl_errors(session, run.id, errors)
-            run.pages_fetched = (run.pages_fetched or 0) + pages
-            run.articles_stored = (run.articles_stored or 0) + stored
+            repo.add_crawl_results(
+                session, self.run_id, stats=stats, errors=errors, pages_fetched=pages, articles_stored=stored
+            )
             if status is not None:
-                run.status = status
-                run.finished_at = datetime.now(UTC)
+                repo.finish_crawl_run(session, self.run_id, status=status)
 
     # -- async API -------------------------------------------------------------------------------
     async def prefetch(self, hashes: Iterable[str]) -> None:

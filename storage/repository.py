@@ -268,6 +268,33 @@ def record_crawl_errors(session: Session, run_id: int, errors: Iterable[Mapping[
     session.flush()
 
 
+def add_crawl_results(
+    session: Session,
+    run_id: int,
+    *,
+    stats: Mapping[str, Any],
+    errors: Iterable[Mapping[str, Any]] = (),
+    pages_fetched: int = 0,
+    articles_stored: int = 0,
+) -> None:
+    """Add one spider's results to a run that several spiders report into (one ``raqib crawl``):
+    numeric stats and the page/article counts add up, other stats are replaced, errors appended."""
+    run = _get_run(session, run_id)
+    merged = dict(run.stats or {})
+    for key, value in _json_safe(dict(stats)).items():
+        old = merged.get(key)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and isinstance(old, int | float) and not isinstance(old, bool):
+            merged[key] = old + value
+        else:
+            merged[key] = value
+    run.stats = merged  # a new dict: in-place changes to a JSON column are not tracked
+    _append_errors(run, errors)
+    run.pages_fetched = (run.pages_fetched or 0) + pages_fetched
+    run.articles_stored = (run.articles_stored or 0) + articles_stored
+    session.flush()
+
+
 def finish_crawl_run(
     session: Session,
     run_id: int,

@@ -318,3 +318,39 @@ def test_summary_counts(factory: sessionmaker[Session]) -> None:
         )
         assert repo.summarize(session).by_language == {"ar": 2, "en": 1, "fr": 1}
         assert repo.count_articles(session, extraction_status="ok", language="ar") == 2
+
+
+def test_spiders_of_one_run_add_up(factory: sessionmaker[Session]) -> None:
+    """Several spiders of one `raqib crawl` report into one run: counters add, errors append."""
+    with unit_of_work(factory) as session:
+        run_id = repo.start_crawl_run(session, ["a", "b"])
+    reports = [
+        (
+            {
+                "raqib/store/inserted": 3,
+                "finish_reason": "finished",
+                "start_time": datetime(2026, 1, 1, tzinfo=UTC),
+            },
+            [{"url": "u1", "source": "a", "reason": "http_404"}],
+            4,
+            3,
+        ),
+        (
+            {"raqib/store/inserted": 2, "raqib/source/b/links": 7, "finish_reason": "finished"},
+            [{"url": "u2", "source": "b", "reason": "timeout"}],
+            2,
+            2,
+        ),
+    ]
+    for stats, errors, pages, stored in reports:
+        with unit_of_work(factory) as session:
+            repo.add_crawl_results(
+                session, run_id, stats=stats, errors=errors, pages_fetched=pages, articles_stored=stored
+            )
+    with factory() as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        assert run.stats["raqib/store/inserted"] == 5 and run.stats["raqib/source/b/links"] == 7
+        assert run.stats["start_time"] == "2026-01-01T00:00:00+00:00"
+        assert [e["reason"] for e in run.errors] == ["http_404", "timeout"]
+        assert (run.pages_fetched, run.articles_stored, run.status) == (6, 5, "running")

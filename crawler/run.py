@@ -48,6 +48,7 @@ def run_crawl(
     """Crawl ``sources`` concurrently into ``database_url``, reporting into crawl run ``run_id``."""
     from storage import repository as repo
     from storage.db import make_engine, session_factory, unit_of_work
+    from storage.models import CrawlRun
 
     settings = build_settings(
         {**(overrides or {}), "RAQIB_DATABASE_URL": database_url, "RAQIB_CRAWL_RUN_ID": run_id}
@@ -74,11 +75,7 @@ def run_crawl(
         status = "killed"
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    totals: dict[str, Any] = {}
     for crawler in crawlers:
-        for key, value in (crawler.stats.get_stats() if crawler.stats else {}).items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                totals[key] = totals.get(key, 0) + value
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
         if reason not in (None, "finished"):
             status = "failed" if status == "finished" else status
@@ -86,6 +83,9 @@ def run_crawl(
     try:
         with unit_of_work(session_factory(engine)) as session:
             repo.finish_crawl_run(session, run_id, status=status)
+            # Every spider has added its stats to the run (crawler.extensions): the totals are there.
+            run = session.get(CrawlRun, run_id)
+            totals = dict(run.stats or {}) if run is not None else {}
     finally:
         engine.dispose()
     return CrawlOutcome(run_id=run_id, status=status, stats=totals)

@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psutil
 
 
 class TreeMemorySampler:
-    """Samples the summed RSS of a process and all its descendants every ``interval`` seconds."""
+    """Samples the summed RSS of a process and all its descendants every ``interval`` seconds.
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    It runs on the cores it measures, so it is kept cheap: finding the descendants walks all of
+    /proc (~5 ms), so that is redone every ``rescan`` seconds only; reading their RSS is cheap.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.25, rescan: float = 2.0) -> None:
         self.pid = pid
         self.interval = interval
+        self.rescan = rescan
         self.peak = 0
         self.samples: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._procs: list[psutil.Process] = []
+        self._scanned = 0.0
+
+    def _tree(self) -> list[psutil.Process]:
+        now = time.monotonic()
+        if now - self._scanned >= self.rescan or not self._procs:
+            try:
+                root = psutil.Process(self.pid)
+                self._procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                self._procs = []
+            self._scanned = now
+        return self._procs
 
     def _tree_rss(self) -> int:
-        try:
-            root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return 0
         total = 0
-        for proc in procs:
+        for proc in self._tree():
             try:
                 total += proc.memory_info().rss
             except psutil.Error:

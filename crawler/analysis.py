@@ -40,7 +40,7 @@ def analyse_page(
     body: bytes, url: str, content_type: str | None, hints: Hints, options: AnalysisOptions
 ) -> PageAnalysis:
     """Extract, detect the language and, for accepted languages, classify one page."""
-    from crawler.workers import classify_in_worker
+    from crawler.worker_process import classify_in_worker
 
     extraction = extract_article(body, url, content_type, hints, min_text_chars=options.min_text_chars)
     result = PageAnalysis(extraction)

@@ -62,6 +62,9 @@ def run_crawl(
         handler.setLevel(level)
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
+    # Scrapy has just set its own logger to DEBUG: every "Crawled"/"Scraped" record would be built,
+    # then thrown away by the handler. Dropped at the logger, they cost nothing.
+    logging.getLogger("scrapy").setLevel(level)
     crawlers = []
     seen: set[str] = set()
     for source in sources:

@@ -56,6 +56,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaced by the guard above, which also records why; Scrapy's filters offsite requests when they
     # are scheduled, silently.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    # Same behaviour, without decoding every article page in the crawl process to find out.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.QuickMetaRefreshMiddleware": 580,
+    # Sources carry no credentials.
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,

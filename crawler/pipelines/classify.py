@@ -6,7 +6,8 @@ from typing import Any
 
 from crawler.items import ArticleItem
 from crawler.signals import fetch_failed
-from crawler.workers import WorkerUnavailable, classify_in_worker, get_executor, run_in_worker
+from crawler.worker_process import classify_in_worker
+from crawler.workers import WorkerUnavailable, get_executor, run_in_worker
 
 
 class ClassifyPipeline:

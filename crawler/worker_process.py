@@ -1,0 +1,68 @@
+"""What runs inside a crawl's worker processes: their initializer, warm-up and classifier.
+
+Nothing here imports Scrapy: a spawned worker imports this module to unpickle its tasks, and Scrapy
+would add half a second to every worker's start for nothing (crawler/workers.py is the crawl
+process's side of the pool).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: a worker must not outlive its crawl.
+
+    A crawl stopped with SIGKILL (the daemon's timeout or memory ceiling, an operator) cannot shut its
+    pool down, and idle workers would wait on their queue for ever, 170 MB each. Linux delivers
+    SIGKILL to the worker when its parent dies; elsewhere a thread watches the parent's pid.
+    """
+    import os
+    import signal
+    import sys
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before we got here
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(2.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="raqib-parent-watch").start()
+
+
+@functools.lru_cache(maxsize=4)
+def classifier_for(rules_dir: str | None) -> Any:
+    # One compiled rule set per worker process (and per rules folder), built on first use.
+    from pathlib import Path
+
+    from classifiers import load_classifier
+
+    return load_classifier(rules_dir=Path(rules_dir)) if rules_dir else load_classifier()
+
+
+def classify_in_worker(rules_dir: str | None, text: str, title: str, language: str) -> dict[str, Any]:
+    decision = classifier_for(rules_dir).classify(text, title=title, language=language)
+    return decision.to_dict()
+
+
+def warm_up(rules_dir: str | None) -> None:
+    """Import the heavy libraries and compile the rules, so the first pages do not pay for it."""
+    from crawler.extraction import extract_article
+    from crawler.language import detect_language
+
+    extract_article(b"<html><body><p>warm up</p></body></html>", "http://localhost/")
+    detect_language("هذا نص قصير لتحميل نماذج اللغة")
+    classifier_for(rules_dir)

@@ -73,10 +73,19 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"crawl failed ({proc.returncode}): {err[-2000:]}")
     summary = json.loads(out[out.index("{"):])
-    # Memory over the run's second half: flat means items and responses are not accumulating.
+    # Memory over the run's second half: flat means items and responses are not accumulating. The
+    # last samples are the shutdown (workers gone), so the points are taken at 0, 50 and 90 %.
     half = mem.samples[len(mem.samples) // 2 :] or [0]
-    quarters = [half[min(len(half) - 1, round(q * (len(half) - 1)))] / 2**20 for q in (0, 0.5, 1)]
-    return {"wall_s": wall, "peak_rss_mb": mem.peak / 2**20, "rss_second_half_mb": quarters, "summary": summary}
+    quarters = [half[min(len(half) - 1, round(q * (len(half) - 1)))] / 2**20 for q in (0, 0.5, 0.9)]
+    crawl_cpu, workers_cpu = mem.cpu_seconds()
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": mem.peak / 2**20,
+        "rss_second_half_mb": quarters,
+        "summary": summary,
+        "crawl_process_cpu_s": crawl_cpu,
+        "workers_cpu_s": workers_cpu,
+    }
 
 
 def evenly_spaced(items: list[Any], count: int) -> list[Any]:
@@ -91,11 +100,13 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
     cores = os.cpu_count() or 1
     with DemoSite(bench_articles=pages) as site, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        site.render_bench_pages()
         urls = [f"{site.base_url}/bench/article/{i}.html" for i in range(pages)]
         sample = evenly_spaced(urls, floor_sample)
         bodies = [(u, urlopen(u, timeout=30).read()) for u in sample]  # noqa: S310 - loopback only
         floor_rate(bodies[:20])  # imports and first-call costs are not the floor's
         floors, e2e, mems, second, trends, server = [], [], [], [], [], []
+        split: list[dict[str, float]] = []
         for i in range(runs):
             before = floor_rate(bodies) * cores
             db = workdir / f"bench-{i}.sqlite"
@@ -103,6 +114,16 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
             cpu0 = time.process_time()
             first = crawl_once(site.base_url, workdir, db)
             server.append((time.process_time() - cpu0) / pages * 1000)
+            # Where the two cores went: the crawl process, its workers, this site, or nowhere (idle).
+            split.append(
+                {
+                    "crawl_process_ms": first["crawl_process_cpu_s"] / pages * 1000,
+                    "workers_ms": first["workers_cpu_s"] / pages * 1000,
+                    "site_ms": server[-1],
+                    "busy": (first["crawl_process_cpu_s"] + first["workers_cpu_s"] + server[-1] * pages / 1000)
+                    / (cores * first["wall_s"]),
+                }
+            )
             after = floor_rate(bodies) * cores
             floors.append((before + after) / 2)
             stored = first["summary"]["articles_stored"]
@@ -117,7 +138,9 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
             print(
                 f"run {i + 1}/{runs}: end-to-end {e2e[-1]:.1f} pages/s, floor {floors[-1]:.1f} pages/s "
                 f"(×{cores} cores; {before:.1f} before, {after:.1f} after), ratio {e2e[-1] / floors[-1]:.2f}, "
-                f"site server {server[-1]:.2f} ms CPU/page, peak {mems[-1]:.0f} MB (second half {trends[-1]} MB), "
+                f"CPU per page: crawl process {split[-1]['crawl_process_ms']:.1f} ms, workers "
+                f"{split[-1]['workers_ms']:.1f} ms, site {server[-1]:.2f} ms; cores busy {split[-1]['busy']:.0%}; "
+                f"peak {mems[-1]:.0f} MB (second half {trends[-1]} MB), "
                 f"second crawl fetched {second[-1]} article pages "
                 f"in {again['wall_s']:.1f}s",
                 file=sys.stderr,
@@ -133,7 +156,11 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
         "floor_pages_per_s": round(floor_med, 1),
         "ratio": round(e2e_med / floor_med, 2),
         "median_run_ratio": round(statistics.median(e / f for e, f in zip(e2e, floors, strict=True)), 2),
-        "site_server_cpu_ms_per_page": round(statistics.median(server), 2),
+        "cpu_ms_per_page": {
+            key: round(statistics.median(run[key] for run in split), 2)
+            for key in ("crawl_process_ms", "workers_ms", "site_ms")
+        },
+        "cores_busy": round(statistics.median(run["busy"] for run in split), 3),
         "peak_rss_mb": round(max(mems), 1),
         "rss_second_half_mb": trends,
         "second_crawl_article_downloads": max(second),

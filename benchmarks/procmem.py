@@ -1,4 +1,5 @@
-"""Peak resident memory of a whole process tree, sampled from a background thread."""
+"""Peak resident memory of a whole process tree, and the CPU time of each of its processes, sampled
+from a background thread."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ class TreeMemorySampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._procs: list[psutil.Process] = []
         self._scanned = 0.0
+        # pid → (is the root process, last user+system CPU seconds seen): a process's CPU time can
+        # only be read while it lives, so the last sample before it exits is what is kept.
+        self.cpu: dict[int, tuple[bool, float]] = {}
 
     def _tree(self) -> list[psutil.Process]:
         now = time.monotonic()
@@ -41,10 +45,18 @@ class TreeMemorySampler:
         total = 0
         for proc in self._tree():
             try:
-                total += proc.memory_info().rss
+                with proc.oneshot():
+                    total += proc.memory_info().rss
+                    times = proc.cpu_times()
+                self.cpu[proc.pid] = (proc.pid == self.pid, times.user + times.system)
             except psutil.Error:
                 pass
         return total
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU seconds of (the root process, all its descendants), as last sampled."""
+        root = sum(t for is_root, t in self.cpu.values() if is_root)
+        return root, sum(t for is_root, t in self.cpu.values() if not is_root)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -126,9 +126,13 @@ class SkipStoredMiddleware:
         store = getattr(self.crawler, "raqib_store", None)
         if store is None:
             return
-        candidates = {url_hash(canonicalize_url(request.url))}
-        if request.meta.get("raqib_url_hash"):
-            candidates.add(request.meta["raqib_url_hash"])
+        known_hash = request.meta.get("raqib_url_hash")
+        # The spider hashed the URL it asked for; only a redirect's target needs hashing here.
+        candidates = {known_hash} if known_hash and not request.meta.get("redirect_urls") else set()
+        if not candidates:
+            candidates.add(url_hash(canonicalize_url(request.url)))
+            if known_hash:
+                candidates.add(known_hash)
         if await store.any_known(candidates):
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value("raqib/skip/already_stored")

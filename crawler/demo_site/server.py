@@ -156,6 +156,13 @@ class DemoSite:
             self._threads.append(thread)
         return self
 
+    def render_bench_pages(self) -> None:
+        """Render every benchmark page now: a benchmark should not time this site's own rendering,
+        which happens in the benchmark's process, on the cores the crawl is measured on."""
+        bench = self._servers[0].app.bench if self._servers else None
+        for i in range(bench.count if bench is not None else 0):
+            bench.page(i)
+
     def _bind(self) -> tuple[_Server, _Server | None]:
         """Bind the site, then the other host on the same port; retry when that port is taken there.
 

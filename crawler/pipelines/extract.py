@@ -85,7 +85,11 @@ class ExtractPipeline:
         item.content_hash = result.content_hash
         # The page's own canonical URL wins when it stays on the same site; a syndicated copy that
         # points at the original outlet keeps its own URL, or it would vanish into the original.
-        if result.canonical_url and _same_site(result.canonical_url, item.final_url or item.requested_url):
+        if (
+            result.canonical_url
+            and result.canonical_url != item.canonical_url
+            and _same_site(result.canonical_url, item.final_url or item.requested_url)
+        ):
             canonical = canonicalize_url(result.canonical_url)
             if canonical != item.canonical_url:
                 item.aliases.append(item.canonical_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.normalize import Normalizer, fold_punctuation, normalize
+from classifiers.normalize import Normalizer, build_table, fold_punctuation, normalize
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,6 @@ def test_byte_path_survives_pickling(norm: Normalizer) -> None:
 def test_bulk_table_equals_the_per_character_reference() -> None:
     """The table is built by running the chain once over all characters joined together; it must be
     exactly what running it on each character alone gives."""
-    from classifiers.normalize import build_table, fold_punctuation, normalize
-
     table = build_table()
     wrong = [
         f"U+{cp:04X}: {table[cp]!r} != {ref!r}"

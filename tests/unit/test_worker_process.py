@@ -1,0 +1,23 @@
+"""A crawl's worker processes start lean: what they import to run a page is free of Scrapy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_worker_side_imports_no_scrapy_twisted_or_sqlalchemy() -> None:
+    # A fresh interpreter, as a spawned worker is: it unpickles tasks from these modules and warms up.
+    code = (
+        "import sys\n"
+        "from crawler.worker_process import warm_up\n"
+        "import crawler.analysis\n"
+        "warm_up(None)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'sqlalchemy'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]", f"a worker would import {out.stdout.strip()}"

@@ -89,9 +89,12 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
 
 
 def evenly_spaced(items: list[Any], count: int) -> list[Any]:
+    """``count`` items spread over the whole list, first and last included."""
     if count >= len(items):
         return items
-    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)] if count > 1 else items[:1]
+    if count <= 1:
+        return items[:1]
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
 
 
 def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
         sample = evenly_spaced(urls, floor_sample)
         bodies = [(u, urlopen(u, timeout=30).read()) for u in sample]  # noqa: S310 - loopback only
         floor_rate(bodies[:20])  # imports and first-call costs are not the floor's
-        floors, e2e, mems, second, trends, server = [], [], [], [], [], []
+        floors, e2e, mems, second, trends = [], [], [], [], []
         split: list[dict[str, float]] = []
         for i in range(runs):
             before = floor_rate(bodies) * cores
@@ -113,15 +116,15 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
             # This process serves the pages: its CPU time is the site's, on the same cores as the crawl.
             cpu0 = time.process_time()
             first = crawl_once(site.base_url, workdir, db)
-            server.append((time.process_time() - cpu0) / pages * 1000)
+            site_cpu = time.process_time() - cpu0
             # Where the two cores went: the crawl process, its workers, this site, or nowhere (idle).
+            crawl_cpu, workers_cpu = first["crawl_process_cpu_s"], first["workers_cpu_s"]
             split.append(
                 {
-                    "crawl_process_ms": first["crawl_process_cpu_s"] / pages * 1000,
-                    "workers_ms": first["workers_cpu_s"] / pages * 1000,
-                    "site_ms": server[-1],
-                    "busy": (first["crawl_process_cpu_s"] + first["workers_cpu_s"] + server[-1] * pages / 1000)
-                    / (cores * first["wall_s"]),
+                    "crawl_process_ms": crawl_cpu / pages * 1000,
+                    "workers_ms": workers_cpu / pages * 1000,
+                    "site_ms": site_cpu / pages * 1000,
+                    "busy": (crawl_cpu + workers_cpu + site_cpu) / (cores * first["wall_s"]),
                 }
             )
             after = floor_rate(bodies) * cores
@@ -139,7 +142,7 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
                 f"run {i + 1}/{runs}: end-to-end {e2e[-1]:.1f} pages/s, floor {floors[-1]:.1f} pages/s "
                 f"(×{cores} cores; {before:.1f} before, {after:.1f} after), ratio {e2e[-1] / floors[-1]:.2f}, "
                 f"CPU per page: crawl process {split[-1]['crawl_process_ms']:.1f} ms, workers "
-                f"{split[-1]['workers_ms']:.1f} ms, site {server[-1]:.2f} ms; cores busy {split[-1]['busy']:.0%}; "
+                f"{split[-1]['workers_ms']:.1f} ms, site {split[-1]['site_ms']:.2f} ms; cores busy {split[-1]['busy']:.0%}; "
                 f"peak {mems[-1]:.0f} MB (second half {trends[-1]} MB), "
                 f"second crawl fetched {second[-1]} article pages "
                 f"in {again['wall_s']:.1f}s",

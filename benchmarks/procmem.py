@@ -10,7 +10,8 @@ import psutil
 
 
 class TreeMemorySampler:
-    """Samples the summed RSS of a process and all its descendants every ``interval`` seconds.
+    """Samples the summed RSS of a process and all its descendants every ``interval`` seconds, and
+    keeps each one's CPU time as last seen (``cpu_seconds``).
 
     It runs on the cores it measures, so it is kept cheap: finding the descendants walks all of
     /proc (~5 ms), so that is redone every ``rescan`` seconds only; reading their RSS is cheap.

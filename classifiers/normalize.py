@@ -206,12 +206,8 @@ def build_table() -> list[str]:
     if len(folded) != len(bulk):
         raise RuntimeError("normalisation step produced or removed the table separator")
     table = [""] * 0x10000
-    sentence, keep = _SENTENCE_CHARS, str.isalnum
     for cp, out in zip(bulk, folded, strict=True):
-        if len(out) == 1:
-            table[cp] = SENTENCE_END if out in sentence else (out if keep(out) else " ")
-        else:
-            table[cp] = fold_punctuation(out)
+        table[cp] = fold_punctuation(out)
     for cp in singles:
         table[cp] = fold_punctuation(normalize(chr(cp)))
     return table

@@ -794,7 +794,7 @@ def _install_signal_handlers(stop: threading.Event, ctx: JobContext, config: Dae
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `raqib daemon`."""
-    from storage.db import add_db_argument
+    from storage.location import add_db_argument
 
     parser = subparsers.add_parser(
         "daemon",

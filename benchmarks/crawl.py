@@ -81,6 +81,7 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
     return {
         "wall_s": wall,
         "peak_rss_mb": mem.peak / 2**20,
+        "peak_pss_mb": mem.peak_pss / 2**20,
         "rss_second_half_mb": quarters,
         "summary": summary,
         "crawl_process_cpu_s": crawl_cpu,
@@ -108,7 +109,7 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
         sample = evenly_spaced(urls, floor_sample)
         bodies = [(u, urlopen(u, timeout=30).read()) for u in sample]  # noqa: S310 - loopback only
         floor_rate(bodies[:20])  # imports and first-call costs are not the floor's
-        floors, e2e, mems, second, trends = [], [], [], [], []
+        floors, e2e, mems, psss, second, trends = [], [], [], [], [], []
         split: list[dict[str, float]] = []
         for i in range(runs):
             before = floor_rate(bodies) * cores
@@ -134,6 +135,7 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
                 raise RuntimeError(f"run {i}: stored {stored} of {pages} pages")
             e2e.append(pages / first["wall_s"])
             mems.append(first["peak_rss_mb"])
+            psss.append(first["peak_pss_mb"])
             trends.append([round(x) for x in first["rss_second_half_mb"]])
             site.reset_requests()
             again = crawl_once(site.base_url, workdir, db)
@@ -143,7 +145,7 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
                 f"(×{cores} cores; {before:.1f} before, {after:.1f} after), ratio {e2e[-1] / floors[-1]:.2f}, "
                 f"CPU per page: crawl process {split[-1]['crawl_process_ms']:.1f} ms, workers "
                 f"{split[-1]['workers_ms']:.1f} ms, site {split[-1]['site_ms']:.2f} ms; cores busy {split[-1]['busy']:.0%}; "
-                f"peak {mems[-1]:.0f} MB (second half {trends[-1]} MB), "
+                f"peak RSS {mems[-1]:.0f} MB (second half {trends[-1]} MB), PSS {psss[-1]:.0f} MB, "
                 f"second crawl fetched {second[-1]} article pages "
                 f"in {again['wall_s']:.1f}s",
                 file=sys.stderr,
@@ -165,6 +167,7 @@ def run(pages: int = 1000, runs: int = 3, floor_sample: int = 500) -> dict[str, 
         },
         "cores_busy": round(statistics.median(run["busy"] for run in split), 3),
         "peak_rss_mb": round(max(mems), 1),
+        "peak_pss_mb": round(max(psss), 1),
         "rss_second_half_mb": trends,
         "second_crawl_article_downloads": max(second),
         "all_end_to_end": [round(x, 1) for x in e2e],

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
+from crawler.forkserver import warm_forkserver
 from crawler.sources import DEFAULT_SOURCES_FILE, Source, load_sources, select_sources
 
 
@@ -29,7 +30,7 @@ def _setting_pairs(values: list[str]) -> dict[str, str]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from crawler.extract_cli import register_extract
-    from storage.db import add_db_argument
+    from storage.location import add_db_argument
 
     demo = subparsers.add_parser(
         "demo",
@@ -117,6 +118,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     selected = select_sources(load_sources(args.sources), args.source, args.group)
     if not selected:
         raise ValueError("no enabled source to crawl")
+    warm_forkserver()  # the workers' imports, on the other core, while this process imports Scrapy
     url = resolve_database_url(args.db)
     connect_checked(url).dispose()
     upgrade(url)
@@ -213,6 +215,7 @@ def _demo_digest(url: str, out: Path) -> list[str]:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    warm_forkserver()
     from crawler.demo_site import DemoSite
     from storage.db import upgrade
 

@@ -11,12 +11,14 @@ import functools
 from typing import Any
 
 
-def die_with_parent(parent_pid: int) -> None:
+def die_with_parent(crawl_pid: int) -> None:
     """Worker initializer: a worker must not outlive its crawl.
 
     A crawl stopped with SIGKILL (the daemon's timeout or memory ceiling, an operator) cannot shut its
-    pool down, and idle workers would wait on their queue for ever, 170 MB each. Linux delivers
-    SIGKILL to the worker when its parent dies; elsewhere a thread watches the parent's pid.
+    pool down, and idle workers would wait on their queue for ever, 170 MB each. A worker's parent is
+    the forkserver, which exits as soon as the crawl process is gone (its "alive" pipe closes); Linux
+    then delivers SIGKILL to the worker. A thread also watches the crawl's pid, for other systems
+    and for a forkserver that is slow to notice.
     """
     import os
     import signal
@@ -32,11 +34,21 @@ def die_with_parent(parent_pid: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent_pid:  # the parent died before we got here
+
+    def crawl_alive() -> bool:
+        try:
+            os.kill(crawl_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, and someone else's: the pid was reused, the crawl is gone
+            return False
+        return True
+
+    if not crawl_alive():  # the crawl died before we got here
         os._exit(1)
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
+        while crawl_alive():
             time.sleep(2.0)
         os._exit(1)
 
@@ -66,3 +78,13 @@ def warm_up(rules_dir: str | None) -> None:
     extract_article(b"<html><body><p>warm up</p></body></html>", "http://localhost/")
     detect_language("هذا نص قصير لتحميل نماذج اللغة")
     classifier_for(rules_dir)
+
+
+def warm_state() -> dict[str, Any]:
+    """What this process has ready for pages: rule sets compiled, heavy libraries imported."""
+    import sys
+
+    return {
+        "rule_sets": classifier_for.cache_info().currsize,
+        "imported": sorted({"trafilatura", "langdetect", "lxml"} & {m.split(".")[0] for m in sys.modules}),
+    }

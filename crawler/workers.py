@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -19,18 +19,22 @@ from typing import Any, TypeVar
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from crawler.forkserver import warm_forkserver
 from crawler.worker_process import die_with_parent, warm_up
 
 T = TypeVar("T")
 
 
 def make_executor(workers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: forking a process that runs a reactor and threads copies their locks mid-use.
-    import os
+    """A pool of ``workers`` processes, forked from a forkserver that starts warming up now.
 
+    Not fork: forking a process that runs a reactor and threads copies their locks mid-use. The
+    forkserver is a fresh interpreter; it imports and warms up while the crawl process starts Scrapy
+    and fetches its first feeds (crawler/worker_preload.py).
+    """
     return ProcessPoolExecutor(
         max_workers=max(1, workers),
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=warm_forkserver(),
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     )

@@ -25,7 +25,7 @@ def _iso(value: str) -> datetime:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands."""
-    from storage.db import add_db_argument
+    from storage.location import add_db_argument
 
     parser = subparsers.add_parser(
         "digest",

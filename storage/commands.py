@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storage.db import add_db_argument
+from storage.location import add_db_argument
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker

@@ -1,4 +1,4 @@
-"""Where the database is, how to connect to it, and how its schema is brought up to date.
+"""How to connect to the database, and how its schema is brought up to date (where it is: location.py).
 
 Everything here is built on demand: importing this module opens nothing. Commands resolve the URL
 (``--db`` > ``$RAQIB_DATABASE_URL`` > a SQLite file in the data directory), call
@@ -8,10 +8,8 @@ Everything here is built on demand: importing this module opens nothing. Command
 
 from __future__ import annotations
 
-import argparse
 import io
 import logging
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,12 +20,21 @@ from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+# Where the database is lives in its own light module (argument parsing needs it, not SQLAlchemy);
+# re-exported here, where the rest of the database API is.
+from storage.location import (  # noqa: F401
+    DEFAULT_DB_FILENAME,
+    ENV_DATA_DIR,
+    ENV_DATABASE_URL,
+    add_db_argument,
+    default_data_dir,
+    default_database_url,
+    resolve_database_url,
+)
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ENV_DATABASE_URL = "RAQIB_DATABASE_URL"
-ENV_DATA_DIR = "RAQIB_DATA_DIR"
-DEFAULT_DB_FILENAME = "raqib.sqlite"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Long enough for a crawl's writer and a digest or reclassify run to take turns on one SQLite file.
@@ -57,51 +64,6 @@ def describe_diffs(diffs: list[Any]) -> str:
         names = [item if isinstance(item, str) else getattr(item, "name", None) for item in diff[1:]]
         parts.append(" ".join([str(diff[0]), *[name for name in names if isinstance(name, str)][:2]]))
     return "; ".join(parts) + " (write a migration: raqib db revision -m MESSAGE)"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Locating the database
-
-
-def default_data_dir() -> Path:
-    """$RAQIB_DATA_DIR, else $XDG_DATA_HOME/raqib, else ~/.local/share/raqib."""
-    explicit = os.environ.get(ENV_DATA_DIR)
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "raqib"
-    return Path.home() / ".local" / "share" / "raqib"
-
-
-def default_database_url() -> str:
-    return f"sqlite:///{default_data_dir() / DEFAULT_DB_FILENAME}"
-
-
-def resolve_database_url(cli_value: str | None = None) -> str:
-    """The ``--db`` value, else $RAQIB_DATABASE_URL, else the default SQLite file.
-
-    A value without ``://`` is a filesystem path to a SQLite file.
-    """
-    value = (cli_value or "").strip() or os.environ.get(ENV_DATABASE_URL, "").strip()
-    if not value:
-        return default_database_url()
-    if "://" not in value:
-        return f"sqlite:///{Path(value).expanduser().resolve()}"
-    return value
-
-
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    """Give a command the shared ``--db URL`` option."""
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        default=None,
-        help=(
-            "database: a SQLAlchemy URL (sqlite:///PATH, postgresql+psycopg://USER@HOST/DB) or a SQLite "
-            f"file path (default: ${ENV_DATABASE_URL}, else {default_data_dir() / DEFAULT_DB_FILENAME})"
-        ),
-    )
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
 from crawler.dates import parse_iso_or_rfc
+from crawler.forkserver import warm_forkserver
 from crawler.items import ArticleItem
 from crawler.middlewares import RefusedRequest
 from crawler.signals import fetch_failed
@@ -94,6 +95,9 @@ class SourceSpider(scrapy.Spider):
         spider.source = spider._resolve_source(crawler.settings.get("RAQIB_SOURCES_FILE"))
         # Scrapy reads these attributes for the download slot and the offsite check.
         spider.allowed_domains = list(spider.source.allowed_domains)
+        # A lone `scrapy crawl` builds its pool on its first new article; its forkserver can warm up
+        # from now on, while the feed downloads (`raqib crawl` has started it already).
+        warm_forkserver()
         return spider
 
     def _resolve_source(self, sources_file: str | None) -> Source:
@@ -168,8 +172,8 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value("raqib/discover/articles")
         store = getattr(self.crawler, "raqib_store", None)
         if not self._workers_started and not (store is not None and store.known_now(key)):
-            # Spawned workers import trafilatura and compile the rules (~1 s); start them all now, while
-            # the first pages download, and not at all for a crawl that finds nothing new.
+            # Fork the workers from the warm forkserver now, while the first pages download, and not at
+            # all for a crawl that finds nothing new.
             self._workers_started = True
             start_workers(
                 get_executor(self.crawler),

@@ -249,10 +249,11 @@ def test_workers_die_with_a_killed_crawl(demo_site: DemoSite, tmp_path: Path) ->
     try:
         deadline = time.monotonic() + 60
         workers: list[psutil.Process] = []
-        while time.monotonic() < deadline and len(workers) < 2:
-            workers = [c for c in proc.children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
+        while time.monotonic() < deadline and len(workers) < 3:
+            # The forkserver and the two workers forked from it (their command line is the server's).
+            workers = [c for c in proc.children(recursive=True) if "multiprocessing.forkserver" in " ".join(c.cmdline())]
             time.sleep(0.2)
-        assert len(workers) == 2, "the crawl never started its worker processes"
+        assert len(workers) == 3, "the crawl never started its forkserver and worker processes"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         gone, alive = psutil.wait_procs(workers, timeout=10)

@@ -28,6 +28,7 @@ class SourceHealth:
     outlet: str
     status: str  # ok | failed | not_crawled | empty | stale
     reason: str
+    reason_ar: str = ""  # the same reason for the Arabic digest; `reason` stays for logs and JSON readers
     runs: int = 0
     failed_runs: int = 0
     articles: int = 0
@@ -44,6 +45,7 @@ class SourceHealth:
             "outlet": self.outlet,
             "status": self.status,
             "reason": self.reason,
+            "reason_ar": self.reason_ar,
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "articles": self.articles,
@@ -75,6 +77,50 @@ def _iso(value: datetime | None) -> str | None:
 def _hours(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.0f} days"
+
+
+def count_ar(n: int, one: str, two: str, few: str, many: str) -> str:
+    """An Arabic count with its noun in the form the number takes: 1 and 2 without a figure,
+    3–10 with the plural, 11 and up (and 0) with the singular accusative or genitive."""
+    if n == 1:
+        return one
+    if n == 2:
+        return two
+    if 3 <= n % 100 <= 10:
+        return f"{n} {few}"
+    return f"{n} {many}"
+
+
+def _age_ar(delta: timedelta) -> str:
+    hours = round(delta.total_seconds() / 3600)
+    if hours < 72:
+        return count_ar(hours, "ساعة واحدة", "ساعتان", "ساعات", "ساعة")
+    return count_ar(round(hours / 24), "يوم واحد", "يومان", "أيام", "يومًا")
+
+
+def _limit_ar(hours: float) -> str:
+    if hours == int(hours):
+        return count_ar(int(hours), "ساعة واحدة", "ساعتين", "ساعات", "ساعة")
+    return f"{hours:g} ساعة"
+
+
+_RUN_STATUS_AR = {"failed": "فشل", "timeout": "تجاوز المهلة", "killed": "أوقف قسرًا"}
+
+
+class _Reason:
+    """A health reason built in English and Arabic at once, part by part."""
+
+    def __init__(self) -> None:
+        self.en: list[str] = []
+        self.ar: list[str] = []
+
+    def add(self, en: str, ar: str) -> _Reason:
+        self.en.append(en)
+        self.ar.append(ar)
+        return self
+
+    def fields(self) -> dict[str, str]:
+        return {"reason": "; ".join(self.en), "reason_ar": "؛ ".join(self.ar)}
 
 
 def source_health(
@@ -186,28 +232,44 @@ def _judge(
         if newest_at is None or newest_listed > newest_at:
             newest_at = newest_listed
             common["newest_item_at"] = newest_at
+    reason = _Reason()
+    errors_part = ("errors: " + error_text, "الأخطاء: " + error_text) if error_text else None
     if last is None:
-        return SourceHealth(status="not_crawled", reason="no crawl run in the period", **common)
+        reason.add("no crawl run in the period", "لم يُزحف إليه في هذه الفترة")
+        return SourceHealth(status="not_crawled", **reason.fields(), **common)
     if last.status in FAILED_RUN:
-        reason = f"latest crawl {last.status}; {len(failed)} of {len(runs)} runs failed"
-        return SourceHealth(
-            status="failed", reason=reason + (f"; errors: {error_text}" if error_text else ""), **common
+        reason.add(
+            f"latest crawl {last.status}; {len(failed)} of {len(runs)} runs failed",
+            f"آخر زحف: {_RUN_STATUS_AR.get(last.status, last.status)}؛ فشل {len(failed)} من {len(runs)}",
         )
+        if errors_part:
+            reason.add(*errors_part)
+        return SourceHealth(status="failed", **reason.fields(), **common)
     if articles == 0 and links > 0:
         fresh = newest_at is not None and until - newest_at <= timedelta(hours=max_silence_hours)
-        reason = f"{links} item(s) listed, all already stored"
-        if newest_at:
-            reason += f"; newest listed {_hours(until - newest_at)} old"
-        return SourceHealth(status="ok" if fresh else "stale", reason=reason, **common)
-    if articles == 0:
-        reason = f"{len(runs)} crawl run(s), no new article"
-        if newest_at:
-            reason += f"; newest item {_hours(until - newest_at)} old"
-        return SourceHealth(
-            status="empty", reason=reason + (f"; errors: {error_text}" if error_text else ""), **common
+        reason.add(
+            f"{links} item(s) listed, all already stored",
+            f"أدرج {count_ar(links, 'مادة واحدة', 'مادتين', 'مواد', 'مادة')}، كلها مخزنة من قبل",
         )
+        if newest_at:
+            reason.add(f"newest listed {_hours(until - newest_at)} old", f"عمر أحدثها {_age_ar(until - newest_at)}")
+        return SourceHealth(status="ok" if fresh else "stale", **reason.fields(), **common)
+    if articles == 0:
+        reason.add(
+            f"{len(runs)} crawl run(s), no new article",
+            f"{count_ar(len(runs), 'زحف واحد', 'زحفان', 'عمليات زحف', 'عملية زحف')} بلا مقال جديد",
+        )
+        if newest_at:
+            reason.add(f"newest item {_hours(until - newest_at)} old", f"عمر أحدث مادة {_age_ar(until - newest_at)}")
+        if errors_part:
+            reason.add(*errors_part)
+        return SourceHealth(status="empty", **reason.fields(), **common)
     if newest_at is None or until - newest_at > timedelta(hours=max_silence_hours):
-        age = _hours(until - newest_at) if newest_at else "unknown"
-        reason = f"newest item {age} old (expected within {max_silence_hours:g} h)"
-        return SourceHealth(status="stale", reason=reason, **common)
-    return SourceHealth(status="ok", reason=f"{articles} new article(s)", **common)
+        age, age_ar = (_hours(until - newest_at), _age_ar(until - newest_at)) if newest_at else ("unknown", "غير معروف")
+        reason.add(
+            f"newest item {age} old (expected within {max_silence_hours:g} h)",
+            f"عمر أحدث مادة {age_ar} (المتوقع أقل من {_limit_ar(max_silence_hours)})",
+        )
+        return SourceHealth(status="stale", **reason.fields(), **common)
+    reason.add(f"{articles} new article(s)", count_ar(articles, "مقال جديد واحد", "مقالان جديدان", "مقالات جديدة", "مقالًا جديدًا"))
+    return SourceHealth(status="ok", **reason.fields(), **common)

@@ -105,6 +105,8 @@ def test_health_reasons(store, factory, settings):
     by_name = {h.source: h for h in report.sources}
     assert by_name["wire-one"].status == "failed" and "timeout×1" in by_name["wire-one"].reason
     assert by_name["quiet-three"].status == "empty" and "5 days old" in by_name["quiet-three"].reason
+    assert by_name["wire-one"].reason_ar.startswith("آخر زحف: تجاوز المهلة")
+    assert by_name["quiet-three"].reason_ar == "زحف واحد بلا مقال جديد؛ عمر أحدث مادة 5 أيام"
     assert by_name["wire-two"].status == "ok"
     assert report.healthy == 1 and [h.source for h in report.problems] == ["wire-one", "quiet-three"]
 
@@ -141,6 +143,7 @@ def test_a_source_whose_items_all_came_in_elsewhere_is_alive(store, factory, set
         by_name["dup-feed"].status == "ok"
         and "12 item(s) listed, all already stored" in by_name["dup-feed"].reason
     )
+    assert by_name["dup-feed"].reason_ar == "أدرج 12 مادة، كلها مخزنة من قبل؛ عمر أحدثها 3 ساعات"
     assert by_name["old-feed"].status == "stale" and "10 days old" in by_name["old-feed"].reason
     assert by_name["dead-feed"].status == "empty"
 
@@ -159,9 +162,23 @@ def test_stale_source_and_health_in_every_format(store, factory, settings):
     )
     result = run_digest(factory, settings, now=NOW)
     files = {p.suffix: p.read_text(encoding="utf-8") for p in result.paths}
-    assert "expected within 48 h" in files[".html"] and "متوقف" in files[".html"]
-    assert "expected within 48 h" in files[".md"]
-    assert '"status": "stale"' in files[".json"]
+    # The Arabic digests give the reason in Arabic; the JSON keeps both.
+    expected = "عمر أحدث مادة 3 أيام (المتوقع أقل من 48 ساعة)"
+    assert expected in files[".html"] and "متوقف" in files[".html"]
+    assert expected in files[".md"] and "expected within" not in files[".md"]
+    assert '"status": "stale"' in files[".json"] and "expected within 48 h" in files[".json"]
+    assert expected in files[".json"]
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(1, "ساعة واحدة"), (2, "ساعتان"), (3, "3 ساعات"), (10, "10 ساعات"), (11, "11 ساعة"), (0, "0 ساعة"),
+     (103, "103 ساعات"), (111, "111 ساعة")],
+)
+def test_arabic_counts_take_the_form_their_number_needs(n, expected):
+    from digests.health import count_ar
+
+    assert count_ar(n, "ساعة واحدة", "ساعتان", "ساعات", "ساعة") == expected
 
 
 # --- settings ----------------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def _demo_digest(url: str, out: Path) -> list[str]:
         engine.dispose()
     if not result.ok:
         raise RuntimeError(f"demo digest failed: {result.errors[0]}")
-    return [str(p) for p in result.paths]
+    return [str(p) for p in [*result.paths, *result.feeds]]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

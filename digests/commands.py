@@ -100,6 +100,8 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         for path in result.paths:
             print(path)
+        for path in result.feeds:
+            print(f"{path} (rolling Atom feed: subscribe to this one)")
         for o in result.outcomes:
             if o.channel == "email" and o.status in {"sent", "preview"}:
                 verb = "e-mailed" if o.status == "sent" else "would e-mail"

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from digests import select as sel
 from digests.config import ConfigError, DigestSettings
+from digests.feed import update_rolling_feed
 from digests.group import group_stories
 from digests.health import source_health
 from digests.mailer import MailError, OutgoingMail, build_message, send
@@ -51,6 +52,7 @@ class ChannelOutcome:
     stories: int = 0
     articles: int = 0
     paths: list[Path] = field(default_factory=list)
+    feed: Path | None = None  # the rolling Atom feed this run updated (digests/feed.py)
     recipients: tuple[str, ...] = ()
     message_id: str = ""
     resumed: bool = False
@@ -64,6 +66,10 @@ class DigestResult:
     @property
     def paths(self) -> list[Path]:
         return [p for o in self.outcomes for p in o.paths]
+
+    @property
+    def feeds(self) -> list[Path]:
+        return [o.feed for o in self.outcomes if o.feed is not None]
 
     @property
     def emailed(self) -> list[ChannelOutcome]:
@@ -81,6 +87,7 @@ class DigestResult:
         return {
             "ok": self.ok,
             "paths": [str(p) for p in self.paths],
+            "feeds": [str(p) for p in self.feeds],
             "runs": [
                 {
                     "channel": o.channel,
@@ -245,6 +252,8 @@ class _Channel:
             if self.channel == "files":
                 paths = self.paths(claim.created_at, f"digest-{self._stamp(claim.created_at)}-{claim.run_id}")
                 outcome.paths = write_files(doc, self.formats, paths)
+                if "atom" in self.formats:
+                    outcome.feed = update_rolling_feed(self.out_dir, paths[self.formats.index("atom")])
                 _pause("accepted", claim.run_id)
                 self.confirm(claim)
             else:

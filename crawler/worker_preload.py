@@ -1,7 +1,7 @@
 """Imported once by the forkserver that forks a crawl's workers: it warms up, then every worker forks
 from it warm.
 
-Spawned workers each imported trafilatura and langdetect's profiles and compiled the rules, about
+Workers used to be spawned, and each imported trafilatura and langdetect's profiles and compiled the rules, about
 1.3 s of CPU apiece before their first page. The forkserver does that once, in parallel with the
 crawl process's own start, and a worker is a fork of it: ready at once, its memory shared.
 """

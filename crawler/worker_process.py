@@ -1,8 +1,8 @@
 """What runs inside a crawl's worker processes: their initializer, warm-up and classifier.
 
-Nothing here imports Scrapy: a spawned worker imports this module to unpickle its tasks, and Scrapy
-would add half a second to every worker's start for nothing (crawler/workers.py is the crawl
-process's side of the pool).
+Nothing here imports Scrapy: the forkserver the workers fork from imports this module to warm up
+(crawler/worker_preload.py), and Scrapy would add half a second and its memory to it for nothing
+(crawler/workers.py is the crawl process's side of the pool).
 """
 
 from __future__ import annotations

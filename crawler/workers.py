@@ -73,6 +73,6 @@ async def run_in_worker(executor: Executor, func: Callable[..., T], *args: Any, 
 
 
 def start_workers(executor: Executor, workers: int, rules_dir: str | None) -> None:
-    """Start every worker now, while the first feeds are downloading (spawned workers start lazily)."""
+    """Start every worker now, while the first pages download (a pool starts its processes lazily)."""
     for _ in range(max(1, workers)):
         executor.submit(warm_up, rules_dir)

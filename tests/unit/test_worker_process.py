@@ -10,12 +10,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_worker_side_imports_no_scrapy_twisted_or_sqlalchemy() -> None:
-    # A fresh interpreter, as a spawned worker is: it unpickles tasks from these modules and warms up.
+    # A fresh interpreter, as the forkserver is: it imports the preload (which warms up), and its
+    # workers unpickle tasks from crawler.analysis.
     code = (
         "import sys\n"
-        "from crawler.worker_process import warm_up\n"
+        "import crawler.worker_preload\n"
         "import crawler.analysis\n"
-        "warm_up(None)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'sqlalchemy'}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)

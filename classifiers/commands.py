@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Classifier, Decision
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,16 +59,31 @@ def run_classify(args: argparse.Namespace) -> int:
         print(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(f"label: {decision.label}   score: {decision.score}   pack: {decision.language}")
-    print(f"rules: {', '.join(decision.rules) or '-'}")
-    for snippet in decision.snippets:
-        print(f"  … {snippet}")
-    if decision.matches:
-        print("matches:")
-        for m in decision.matches:
-            where = "title" if m.field == "title" else f"{m.start}-{m.end}"
-            print(f"  {m.concept:17} «{m.text}»  ({m.term}; {where})")
+    print(_explain(clf, decision))
     print(f"rules version: {decision.rules_version}")
     return 0
+
+
+def _explain(clf: Classifier, decision: Decision) -> str:
+    """The human explanation: what the score means, the rules in words, snippets, terms and where."""
+    from .evidence import describe_rules, group_terms, place
+    from .policy import score_meaning
+
+    pack = clf.ruleset.packs.get(decision.language)
+    lines = [score_meaning(decision.label, decision.score, pack.thresholds if pack else {}, "en")]
+    fired = describe_rules(decision.rules, pack, "en")
+    lines.append("rules:" + ("" if fired else " -"))
+    lines += [f"  {name}" + (f" — {text}" if text != name else "") for name, text in fired]
+    lines += [f"  … {snippet}" for snippet in decision.snippets]
+    matches = [m.to_dict() for m in decision.matches]
+    if matches:
+        lines.append("terms:")
+        lines += [f"  {entry.label('en')}" for entry in group_terms(matches)]
+        lines.append("matches:")
+        for m in decision.matches:
+            where = place(m.part, m.paragraph, "en") + ("" if m.field == "title" else f", {m.start}-{m.end}")
+            lines.append(f"  {m.concept:17} «{m.text}»  ({m.term}; {where})")
+    return "\n".join(lines)
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -8,10 +8,12 @@ regexes, a translation table and a picklable automaton.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .evidence import paragraph_starts
 from .explain import first_match_snippet, snippets
 from .loader import Pack, RuleSet, load_ruleset
 from .matcher import LexiconMatcher, RawMatch, apply_context
@@ -34,6 +36,8 @@ class Match:
     end: int
     text: str
     field: str = "text"  # "text" or "title"
+    part: str = "body"  # where an analyst finds it: "title", "lead" (first paragraph) or "body"
+    paragraph: int = 0  # 0 the title, 1 the lead, 2.. the body's paragraphs (non-empty lines of the text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,8 @@ class Match:
             "end": self.end,
             "text": self.text,
             "field": self.field,
+            "part": self.part,
+            "paragraph": self.paragraph,
         }
 
 
@@ -162,10 +168,21 @@ def _public_matches(
         nt = norm[f]
         original, to_original = nt.original, nt.to_original
         field_spans = spans[f]
+        if f == "title":
+            for m in found:
+                s, e = to_original(m.start, m.end)
+                field_spans.append((s, e))
+                out.append(_match(m.concept, m.term.text, s, e, original[s:e], f, "title", 0))
+            continue
+        starts = paragraph_starts(original)
         for m in found:
             s, e = to_original(m.start, m.end)
             field_spans.append((s, e))
-            out.append(_match(m.concept, m.term.text, s, e, original[s:e], f))
+            # Text before the first paragraph (blank lines) counts as the lead.
+            n = bisect_right(starts, s) or 1
+            out.append(
+                _match(m.concept, m.term.text, s, e, original[s:e], f, "lead" if n == 1 else "body", n)
+            )
 
     return out, spans
 
@@ -173,10 +190,21 @@ def _public_matches(
 _new = object.__new__
 
 
-def _match(concept: str, term: str, start: int, end: int, text: str, field: str) -> Match:
+def _match(
+    concept: str, term: str, start: int, end: int, text: str, field: str, part: str, paragraph: int
+) -> Match:
     """``Match(...)`` without the frozen dataclass's per-field ``object.__setattr__`` calls."""
     m = _new(Match)
-    m.__dict__.update(concept=concept, term=term, start=start, end=end, text=text, field=field)
+    m.__dict__.update(
+        concept=concept,
+        term=term,
+        start=start,
+        end=end,
+        text=text,
+        field=field,
+        part=part,
+        paragraph=paragraph,
+    )
     return m
 
 

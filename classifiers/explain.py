@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .evidence import DIACRITICS, merge_spans
 from .normalize import SENTENCE_END, NormalizedText
 from .rules_engine import FiredRule
 
@@ -65,16 +66,25 @@ def _render(original: str, s: int, e: int, spans: list[tuple[int, int]], focus: 
         s, e, cut_left, cut_right = s2, e2, s2 > s, e2 < e
     else:
         cut_left = cut_right = False
-    inside = sorted((max(a, s), min(b, e)) for a, b in spans if a < e and b > s)
-    merged: list[tuple[int, int]] = []
-    for a, b in inside:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
+    # A window never splits a letter from its diacritics.
+    while 0 < s < len(original) and original[s] in DIACRITICS:
+        s -= 1
+    while e < len(original) and original[e] in DIACRITICS:
+        e += 1
+    merged = merge_spans(original, ((a, b) for a, b in spans if a < e and b > s))
     parts, pos = [], s
     for a, b in merged:
-        parts += [original[pos:a], MARK_OPEN, original[a:b], MARK_CLOSE]
+        a, b = max(a, s), min(b, e)
+        if b <= a:
+            continue
+        # Spaces at a mark's edges go outside it: «تمويل» rather than « تمويل».
+        inner = original[a:b]
+        core = inner.strip()
+        if not core:
+            continue
+        lead = inner[: len(inner) - len(inner.lstrip())]
+        trail = inner[len(inner.rstrip()) :]
+        parts += [original[pos:a], lead, MARK_OPEN, " ".join(core.split()), MARK_CLOSE, trail]
         pos = b
     parts.append(original[pos:e])
     text = " ".join("".join(parts).split())

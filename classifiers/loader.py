@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ class Rule:
     within: str | int  # "document", "sentence" or a number of tokens
     title_weight: float
     where: str
+    description: str = ""  # what the rule means, in English (rules.yaml)
+    description_ar: str = ""  # the same for the Arabic digests (descriptions.yaml)
 
 
 @dataclass(frozen=True)
@@ -347,17 +349,55 @@ def _load_rules(path: Path, concepts: dict[str, Concept]) -> tuple[tuple[Rule, .
             )
         weight = ctx.number(item.get("weight", 1.0), line, what)
         title_weight = ctx.number(item.get("title_weight", 1.0), line, what)
+        description = item.get("description", "")
+        if not isinstance(description, str):
+            raise ctx.fail(item.key_lines["description"], what, "description must be a string")
         rules.append(
-            Rule(name, item["label"], weight, groups, exclude, within, title_weight, f"{path}:{line}")
+            Rule(
+                name,
+                item["label"],
+                weight,
+                groups,
+                exclude,
+                within,
+                title_weight,
+                f"{path}:{line}",
+                " ".join(description.split()),
+            )
         )
     return tuple(rules), thresholds
+
+
+def _load_descriptions(path: Path, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """Arabic descriptions of the rules, kept apart from rules.yaml so that wording never changes the
+    rules' version (which would send every stored article back through the classifier)."""
+    ctx = _Ctx(path)
+    data = _read_yaml(path)
+    ctx.keys(data, {"rules"}, "descriptions", {"rules"})
+    raw = data["rules"]
+    if not isinstance(raw, _LineDict):
+        raise ctx.fail(data.key_lines["rules"], "descriptions", "rules must map rule names to descriptions")
+    known = {rule.name for rule in rules}
+    described: dict[str, str] = {}
+    for name, text in raw.items():
+        line = raw.key_lines[name]
+        if name not in known:
+            raise ctx.fail(line, f"rule {name!r}", "no such rule in rules.yaml")
+        if not isinstance(text, str) or not text.strip():
+            raise ctx.fail(line, f"rule {name!r}", "expected a non-empty description")
+        described[name] = " ".join(text.split())
+    return tuple(
+        replace(rule, description_ar=described[rule.name]) if rule.name in described else rule
+        for rule in rules
+    )
 
 
 # --- entry point ------------------------------------------------------------------------------
 
 
 def load_ruleset(rules_dir: Path | None = None) -> RuleSet:
-    """Read every ``<lang>/lexicon.yaml`` + ``<lang>/rules.yaml`` pair under ``rules_dir``."""
+    """Read every ``<lang>/lexicon.yaml`` + ``<lang>/rules.yaml`` pair under ``rules_dir``, and the
+    optional ``<lang>/descriptions.yaml`` (rule name -> Arabic description, not part of the version)."""
     root = Path(rules_dir) if rules_dir is not None else DEFAULT_RULES_DIR
     if not root.is_dir():
         raise RuleError(f"{root}: rules folder not found")
@@ -375,6 +415,8 @@ def load_ruleset(rules_dir: Path | None = None) -> RuleSet:
                 f"{lexicon_path}:1: lexicon: language {language!r} does not match folder {folder.name!r}"
             )
         rules, thresholds = _load_rules(rules_path, concepts)
+        if (folder / "descriptions.yaml").is_file():
+            rules = _load_descriptions(folder / "descriptions.yaml", rules)
         packs[language] = Pack(language, morphology, concepts, rules, thresholds)
     if not packs:
         raise RuleError(f"{root}: no rule packs (expected <language>/lexicon.yaml and rules.yaml)")

@@ -29,3 +29,25 @@ def decide(fired: Sequence[FiredRule], thresholds: Mapping[str, float]) -> tuple
     else:
         label = "none"
     return label, round(total, 3)
+
+
+def score_meaning(label: str, score: float, thresholds: Mapping[str, float], language: str = "ar") -> str:
+    """One line telling a reader what the score means against the pack's thresholds (this policy)."""
+    core, related = thresholds.get("core"), thresholds.get("related")
+    if language == "ar":
+        head = f"الدرجة {score:.2f}"
+        if core is None or related is None:
+            return head
+        if label == "core":
+            return f"{head} — بلغت أدلة القواعد الأساسية عتبة «أساسي» ({core:g})"
+        if label == "related":
+            return f"{head} — بلغت عتبة «ذو صلة» ({related:g})؛ «أساسي» يحتاج {core:g} من القواعد الأساسية"
+        return f"{head} — دون عتبة «ذو صلة» ({related:g})"
+    head = f"score {score:.2f}"
+    if core is None or related is None:
+        return head
+    if label == "core":
+        return f"{head}: core rules reach the core threshold ({core:g})"
+    if label == "related":
+        return f"{head}: reaches the related threshold ({related:g}); core needs {core:g} from core rules"
+    return f"{head}: below the related threshold ({related:g})"

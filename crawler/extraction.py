@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from crawler.charset import decode_html
+from crawler.chrome import ChromeContext, clean_page
 from crawler.dates import find_visible_date, parse_arabic_date, parse_iso_or_rfc
 
 __all__ = ["MAX_HTML_BYTES", "Extraction", "Hints", "extract_article", "content_hash"]
@@ -59,6 +60,8 @@ class Extraction:
     date_confidence: str = "none"  # "high" | "medium" | "low" | "none"
     encoding: str = ""
     content_hash: str = ""  # sha256 of the whitespace-collapsed text; "" when there is no text
+    chrome_removed: dict[str, int] = field(default_factory=dict)  # reason -> page elements removed
+    template_units: list[tuple[int, str]] = field(default_factory=list)  # for the host's template
 
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain", ""}
@@ -247,14 +250,29 @@ def _visible_text(tree) -> str:
     return _SPACES.sub(" ", " ".join(parts))
 
 
-def _date_from_page_text(tree, title: str, article_text: str) -> tuple[datetime, str] | None:
+@dataclass(frozen=True)
+class _PageText:
+    """The page's visible text and headlines as served, read before chrome removal shortens the
+    distance between the header's "today" date and the headline."""
+
+    visible: str
+    headlines: tuple[str, ...]
+
+
+def _page_text(tree) -> _PageText:
+    return _PageText(
+        _visible_text(tree),
+        tuple(_SPACES.sub(" ", h1.text_content()).strip() for h1 in tree.iterfind(".//h1")),
+    )
+
+
+def _date_from_page_text(page: _PageText, title: str, article_text: str) -> tuple[datetime, str] | None:
     """The Arabic date shown beside the headline, else in the article's opening lines.
 
     Never the first date anywhere on the page: headers show today's date and "most read" lists show
     other stories' dates, and a wrong date is worse than a low-confidence one from the URL.
     """
-    visible = _visible_text(tree)
-    headlines = [_SPACES.sub(" ", h1.text_content()).strip() for h1 in tree.iterfind(".//h1")]
+    visible, headlines = page.visible, page.headlines
     windows = []
     for headline in [*headlines, title]:
         if headline and headline in visible:
@@ -331,17 +349,23 @@ def extract_article(
     hints: Hints | None = None,
     *,
     min_text_chars: int = 200,
+    chrome: ChromeContext | None = None,
 ) -> Extraction:
-    """Extract the article in ``body`` (the bytes served at ``url``). Never raises."""
+    """Extract the article in ``body`` (the bytes served at ``url``). Never raises.
+
+    ``chrome`` carries the host's learned template and the source's overrides; without it the generic
+    chrome rules still run.
+    """
     hints = hints or Hints()
     try:
-        return _extract(body, url, content_type, hints, min_text_chars)
+        return _extract(body, url, content_type, hints, min_text_chars, chrome)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop a crawl; the reason is kept
         return Extraction(status="unparseable", error=f"{type(exc).__name__}: {exc}"[:300], title=hints.title)
 
 
 def _extract(
-    body: bytes, url: str, content_type: str | None, hints: Hints, min_text_chars: int
+    body: bytes, url: str, content_type: str | None, hints: Hints, min_text_chars: int,
+    chrome: ChromeContext | None,
 ) -> Extraction:
     if not body or not body.strip():
         return Extraction(status="empty", error="empty response body", title=hints.title)
@@ -373,6 +397,13 @@ def _extract(
 
     metas = _meta_content(tree)
     canonical = _canonical(tree, metas, url)
+    # Chrome goes before trafilatura: it then walks a smaller tree, and the structure that tells a
+    # comment or a "read also" line from a paragraph is still there.
+    meta_date = _date_from_meta(tree, metas)
+    jsonld_date = None if meta_date else _date_from_jsonld(tree)
+    served = None if meta_date or jsonld_date or hints.published_raw else _page_text(tree)
+    cleaned = clean_page(tree, url or "", chrome)
+    notes += cleaned.notes
     document = bare_extraction(
         tree,
         url=url or None,
@@ -397,10 +428,10 @@ def _extract(
 
     date_source, confidence, found = "none", "none", None
     for source, level, finder in (
-        ("meta", "high", lambda: _date_from_meta(tree, metas)),
-        ("jsonld", "high", lambda: _date_from_jsonld(tree)),
+        ("meta", "high", lambda: meta_date),
+        ("jsonld", "high", lambda: jsonld_date),
         ("feed", "high", lambda: _date_from_hint(hints.published_raw)),
-        ("visible", "medium", lambda: _date_from_page_text(tree, title, text)),
+        ("visible", "medium", lambda: _date_from_page_text(served or _page_text(tree), title, text)),
         ("url", "low", lambda: _date_from_url(url or "")),
     ):
         found = finder()
@@ -430,6 +461,8 @@ def _extract(
         date_confidence=confidence,
         encoding=decoded.encoding,
         content_hash=content_hash(text),
+        chrome_removed=dict(cleaned.removed),
+        template_units=cleaned.units,
     )
 
 

@@ -1,0 +1,275 @@
+"""Chrome removal that does not depend on class names: four rules over the parsed page.
+
+They run on the lxml tree *before* trafilatura, for two reasons: trafilatura's cost grows with the tree
+it walks (a chrome-heavy page is mostly chrome), and once it has flattened the page into text the
+structure that tells a comment from a paragraph is gone.
+
+1. Marker-led blocks: a short label («الأكثر قراءة», «آراء القراء», «Lire aussi») and what follows it
+   in its container, up to the next paragraph of prose.
+2. Marker lines: «اقرأ أيضاً: <a>…</a>» between paragraphs, unless the rest of the line is prose.
+3. Link lines: a short block that is mostly one link to another page of the same site.
+4. Comment-shaped runs: three or more similar siblings, each with a short time or date of its own and
+   a short text (a name is optional), whatever their tags and classes.
+
+Every rule counts what it removed, by reason, for the crawl's stats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .dom import BLOCK_TAGS, HEADINGS, SKIP_TAGS, link_text_share, remove, tag, text_of
+from .markers import MarkerSet
+from .textnorm import words
+
+LABEL_MAX_CHARS = 120  # a label longer than this is a sentence
+PROSE_WORDS = 20  # a paragraph this long, mostly not links, is the story: a box stops before it
+LINK_LINE_MAX_WORDS = 30
+LINK_LINE_SHARE = 0.6
+LINE_REST_WORDS = 12
+COMMENT_RUN = 3
+COMMENT_MAX_WORDS = 150
+TIME_MAX_WORDS = 8
+
+_MONTHS = (
+    "يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
+    "ماي يوليوز غشت شتنبر نونبر دجنبر جانفي فيفري افريل جوان جويليه جويلية اوت "
+    "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين "
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+# On normalised words (digits folded to 0-9, alef and ta marbuta folded, case folded).
+_TIME = re.compile(
+    r"(?:^|\s)(?:"
+    r"منذ\s|قبل\s\S*\s?(?:دقيقه|دقائق|ساعه|ساعات|ساعتين|يوم|ايام|يومين|اسبوع|شهر)"
+    r"|il y a\s|ago(?:\s|$)|hours?\s|minutes?\s"
+    r"|\d{1,2}\s\d{2}(?:\s|$)"
+    r"|\d{1,4}\s\d{1,2}\s\d{2,4}(?:\s|$)"
+    r"|\d{1,2}\s(?:" + "|".join(_MONTHS) + r")(?:\s\d{2,4})?"
+    r"|(?:امس|اليوم|today|yesterday|hier|aujourd)"
+    r")"
+)
+
+
+@dataclass
+class PruneReport:
+    removed: Counter = field(default_factory=Counter)  # reason -> elements removed
+
+    def add(self, reason: str, n: int = 1) -> None:
+        self.removed[reason] += n
+
+
+def prune_chrome(tree, markers: MarkerSet, page_url: str, protected: frozenset[str] = frozenset()) -> PruneReport:
+    """Remove chrome from ``tree`` in place. ``protected``: normalised texts never removed (the title)."""
+    report = PruneReport()
+    body = tree.find(".//body")
+    root = tree if body is None else body
+    _marker_blocks(root, markers, report, protected)
+    _comment_runs(root, report)
+    _lines(root, markers, page_url, report, protected)
+    return report
+
+
+def _is_prose(el) -> bool:
+    if tag(el) != "p":
+        return False
+    text = text_of(el)
+    if len(words(text)) < PROSE_WORDS:
+        return False
+    share, _ = link_text_share(el, "")
+    return share < 0.3
+
+
+def _marker_blocks(root, markers: MarkerSet, report: PruneReport, protected: frozenset[str]) -> None:
+    labels = []
+    for node in root.xpath(".//text()[normalize-space()]"):
+        if len(node) > LABEL_MAX_CHARS:
+            continue
+        el = node.getparent()
+        if el is None or tag(el) in SKIP_TAGS:
+            continue
+        if node.is_tail:  # text after an element belongs to the parent's flow, not a label of its own
+            continue
+        labels.append(el)
+    seen: set[int] = set()
+    for el in labels:
+        if id(el) in seen or el.getparent() is None:
+            continue
+        label = _label_element(el, markers)
+        if label is None:
+            continue
+        box, marker = label
+        if " ".join(words(text_of(box))) in protected:
+            continue
+        removed = _remove_box(box)
+        for gone in removed:
+            seen.update(id(x) for x in gone.iter())
+        report.add(f"marker_{marker.group}", 1)
+
+
+def _label_element(el, markers: MarkerSet):
+    """The element that carries a marker label, climbed to the widest element that is all label."""
+    text = " ".join(text_of(el).split())
+    if not text or len(text) > LABEL_MAX_CHARS:
+        return None
+    marker = markers.label(words(text))
+    if marker is None:
+        return None
+    box = el
+    while True:
+        parent = box.getparent()
+        if parent is None or tag(parent) in ("body", "html", "article", "main"):
+            break
+        if " ".join(text_of(parent).split()) != text:
+            break
+        box = parent
+    # A label inside running text (a bold «عاجل:» opening a paragraph) is not a box of its own.
+    if box.tail and len(words(box.tail)) >= 3:
+        return None
+    parent = box.getparent()
+    if parent is not None and tag(parent) == "p":
+        return None
+    return box, marker
+
+
+def _remove_box(label) -> list:
+    """Remove the label and the siblings after it, up to the first paragraph of prose or heading."""
+    removed = [label]
+    sibling = label.getnext()
+    while sibling is not None:
+        following = sibling.getnext()
+        if not isinstance(sibling.tag, str):
+            sibling = following
+            continue
+        if _is_prose(sibling) or (tag(sibling) in HEADINGS and tag(label) in HEADINGS):
+            break
+        removed.append(sibling)
+        if sibling.tail and len(words(sibling.tail)) >= 3:  # running text resumes after it
+            break
+        sibling = following
+    parent = label.getparent()
+    for el in removed:
+        remove(el)
+    # A container left with nothing but whitespace was the box itself.
+    while parent is not None and tag(parent) not in ("body", "html", "article", "main"):
+        if " ".join(text_of(parent).split()):
+            break
+        grand = parent.getparent()
+        remove(parent)
+        removed.append(parent)
+        parent = grand
+    return removed
+
+
+def _lines(root, markers: MarkerSet, page_url: str, report: PruneReport, protected: frozenset[str]) -> None:
+    for el in list(root.iter("p", "li", "div", "h2", "h3", "h4", "h5", "h6", "dd")):
+        if el.getparent() is None or _has_block_child(el):
+            continue
+        if any(tag(a) == "p" for a in el.iterancestors()):
+            continue
+        text = " ".join(text_of(el).split())
+        if not text:
+            continue
+        tokens = words(text)
+        if not tokens or len(tokens) > 60:
+            continue
+        opening = markers.opening(tokens)
+        if opening is not None:
+            marker, n = opening
+            rest = len(tokens) - n
+            share, _ = link_text_share(el, page_url)
+            has_link = el.find(".//a") is not None
+            if rest <= 3 or share >= 0.5 or (has_link and rest <= LINE_REST_WORDS):
+                remove(el)
+                report.add(f"line_{marker.group}")
+                continue
+        if len(tokens) > LINK_LINE_MAX_WORDS or " ".join(tokens) in protected:
+            continue
+        if el.find(".//a") is None:
+            continue
+        share, same_site = link_text_share(el, page_url)
+        if share >= LINK_LINE_SHARE and same_site:
+            remove(el)
+            report.add("link_line")
+
+
+def _has_block_child(el) -> bool:
+    return any(tag(child) in BLOCK_TAGS for child in el)
+
+
+def _is_time(text: str) -> bool:
+    tokens = words(text)
+    if not tokens or len(tokens) > TIME_MAX_WORDS:
+        return False
+    return bool(_TIME.search(" " + " ".join(tokens) + " "))
+
+
+def _comment_runs(root, report: PruneReport) -> None:
+    """Three or more similar siblings that each hold a time of their own and a short text."""
+    times = []
+    for node in root.xpath(".//text()[normalize-space()]"):
+        if len(node) <= 60 and not node.is_tail and _is_time(node):
+            el = node.getparent()
+            if el is not None and tag(el) not in SKIP_TAGS:
+                times.append(el)
+    if len(times) < COMMENT_RUN:
+        return
+    # For each ancestor level, which children of a parent hold a time element.
+    holders: dict[int, dict] = defaultdict(dict)  # id(parent) -> {id(child): child}
+    parents = {}
+    for el in times:
+        child = el
+        for _ in range(6):
+            parent = child.getparent()
+            if parent is None or tag(parent) in ("html",):
+                break
+            holders[id(parent)][id(child)] = child
+            parents[id(parent)] = parent
+            child = parent
+    runs = []
+    for pid, children in holders.items():
+        if len(children) < COMMENT_RUN:
+            continue
+        # Items of one run come from one template: same tag, same class (whatever it says).
+        by_kind = Counter(_signature(c) for c in children.values())
+        common, count = by_kind.most_common(1)[0]
+        if count < COMMENT_RUN:
+            continue
+        items = [c for c in children.values() if _signature(c) == common]
+        if all(_comment_shaped(c) for c in items):
+            runs.append((parents[pid], items))
+    # The deepest qualifying level wins: an item must not swallow its neighbours' container first.
+    done: set[int] = set()
+    for parent, items in sorted(runs, key=lambda r: -_depth(r[0])):
+        if id(parent) in done or any(id(a) in done for a in parent.iterancestors()):
+            continue
+        for item in items:
+            if item.getparent() is not None:
+                remove(item)
+        report.add("comments_shape", len(items))
+        done.add(id(parent))
+        done.update(id(x) for x in parent.iter())
+
+
+def _signature(el) -> tuple[str, str]:
+    return tag(el), " ".join(sorted((el.get("class") or "").split()))
+
+
+def _comment_shaped(el) -> bool:
+    if el.find(".//h1") is not None:
+        return False
+    text = text_of(el)
+    tokens = words(text)
+    if len(tokens) > COMMENT_MAX_WORDS or len(tokens) < 3:
+        return False
+    # More text than the time (and a name): the comment itself, or a headline.
+    return any(
+        isinstance(n, str) and not _is_time(n) and len(words(n)) >= 2 for n in el.xpath(".//text()[normalize-space()]")
+    )
+
+
+def _depth(el) -> int:
+    return sum(1 for _ in el.iterancestors())

@@ -23,6 +23,11 @@ _PARAGRAPH = re.compile(r"^[^\S\n]*\S", re.MULTILINE)
 _REGEX_CHARS = frozenset("\\[](){}?*+|^$")
 
 
+def bare(text: str) -> str:
+    """``text`` without its diacritics (to tell forms apart as a reader would)."""
+    return "".join(ch for ch in text if ch not in DIACRITICS)
+
+
 def paragraph_starts(text: str) -> list[int]:
     """Offsets where each non-empty line of ``text`` starts (one regex pass, for bisecting)."""
     return [m.start() for m in _PARAGRAPH.finditer(text)]
@@ -75,17 +80,20 @@ class TermEntry:
     places: tuple[tuple[str, int], ...]  # (part, paragraph), in reading order
 
     def shown_forms(self) -> tuple[str, ...]:
-        """The forms worth printing next to the term (none when the only form is the term itself)."""
-        return () if self.forms == (self.term,) else self.forms
+        """The forms worth printing next to the term (none when they only differ from it by diacritics)."""
+        return () if {bare(f) for f in self.forms} == {bare(self.term)} else self.forms
+
+    def places_label(self, language: str = "ar") -> str:
+        """«المقدمة، الفقرة 3» (or "lead, paragraph 3")."""
+        return ("، " if language == "ar" else ", ").join(place(p, n, language) for p, n in self.places)
 
     def label(self, language: str = "ar") -> str:
         """«term (form، form) — where، where» in one line."""
-        sep = "، " if language == "ar" else ", "
         out = self.term
         if self.shown_forms():
-            out += f" ({sep.join(self.shown_forms())})"
+            out += f" ({('، ' if language == 'ar' else ', ').join(self.shown_forms())})"
         if self.places:
-            out += " — " + sep.join(place(p, n, language) for p, n in self.places)
+            out += " — " + self.places_label(language)
         return out
 
 
@@ -137,13 +145,16 @@ def group_terms(matches: Sequence[Mapping[str, Any]], text: str | None = None) -
             continue
         entry = entries.setdefault(term, {"concept": str(m.get("concept") or ""), "forms": {}, "places": {}})
         if form:
-            entry["forms"][form] = None
+            entry["forms"].setdefault(bare(form), form)  # «تمويلِ» and «تمويل» are one form
         loc = where(m, text, starts)
         if loc is not None:
             entry["places"][loc] = None
     return [
         TermEntry(
-            term, e["concept"], tuple(e["forms"]) or (term,), tuple(sorted(e["places"], key=_reading_order))
+            term,
+            e["concept"],
+            tuple(e["forms"].values()) or (term,),
+            tuple(sorted(e["places"], key=_reading_order)),
         )
         for term, e in entries.items()
     ]
@@ -158,7 +169,7 @@ def merge_entries(*lists: Iterable[TermEntry]) -> list[TermEntry]:
             if old is None:
                 out[entry.term] = entry
                 continue
-            forms = tuple(dict.fromkeys(old.forms + entry.forms))
+            forms = tuple({bare(f): f for f in reversed(old.forms + entry.forms)}.values())[::-1]
             places = tuple(sorted(dict.fromkeys(old.places + entry.places), key=_reading_order))
             out[entry.term] = TermEntry(old.term, old.concept, forms, places)
     return list(out.values())

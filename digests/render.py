@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -22,22 +22,20 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from classifiers.evidence import TermEntry, describe_rules, group_terms, merge_entries
+from classifiers.loader import Pack, RuleError, load_ruleset
+from classifiers.policy import score_meaning
 from digests.group import Story
 from digests.health import HealthReport, SourceHealth
 from digests.select import DueArticle
+from digests.snippets import Segment, build_snippets, located_snippets
 from digests.text import MarkdownSafe, clean, markdown_escape, one_line, safe_url
+
+__all__ = ["Segment", "build_snippets"]  # where callers and tests have always found them
 
 LABELS_AR = {"core": "أساسي", "related": "ذو صلة"}
 HEALTH_AR = {"failed": "فشل", "not_crawled": "لم يُزحف", "empty": "لا جديد", "stale": "متوقف", "ok": "سليم"}
 EXTENSIONS = {"html": "html", "md": "md", "json": "json", "atom": "atom"}
-SNIPPET_CONTEXT = 90  # characters of context on each side of a matched term
-MAX_SNIPPETS = 3
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,11 @@ class StoryView:
     title: str
     copies: tuple[Copy, ...]
     outlets: tuple[str, ...]
-    terms: tuple[str, ...]
+    terms: tuple[TermEntry, ...]  # deduplicated, forms grouped, with where each was found in the lead copy
     snippets: tuple[tuple[Segment, ...], ...]
+    snippet_places: tuple[str, ...]  # «المقدمة», «الفقرة 3», or "" for each snippet
+    score_line: str  # the score against the thresholds, in Arabic
+    rules: tuple[str, ...]  # the fired rules, described in Arabic
     updated_iso: str
     published_iso: str | None
     matches: tuple[dict[str, Any], ...]
@@ -67,6 +68,9 @@ class StoryView:
 
     def snippet_texts(self) -> list[str]:
         return ["".join(s.text for s in snippet) for snippet in self.snippets]
+
+    def term_labels(self) -> list[str]:
+        return [one_line(t.label("ar"), 200) for t in self.terms]
 
 
 @dataclass(frozen=True)
@@ -98,99 +102,23 @@ def _local(value: datetime | None, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _spans(text: str, matches: Iterable[dict[str, Any]]) -> list[tuple[int, int]]:
-    """Match spans that really point at the matched text (offsets are trusted only when they agree)."""
-    spans = []
-    for match in matches:
-        start, end, shown = match.get("start"), match.get("end"), str(match.get("text") or "")
-        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
-            if not shown or text[start:end] == shown:
-                spans.append((start, end))
-                continue
-        if shown:
-            found = text.find(shown)
-            if found >= 0:
-                spans.append((found, found + len(shown)))
-    return sorted(set(spans))
+_MATCH_KEYS = frozenset({"concept", "term", "start", "end", "text", "field", "part", "paragraph"})
 
 
-def _segments(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> tuple[Segment, ...]:
-    out: list[Segment] = []
-    pos = start
-    for s, e in spans:
-        if e <= pos or s >= end:
-            continue
-        s, e = max(s, pos), min(e, end)
-        if s > pos:
-            out.append(Segment(_inline(text[pos:s])))
-        out.append(Segment(_inline(text[s:e]), mark=True))
-        pos = e
-    if pos < end:
-        out.append(Segment(_inline(text[pos:end])))
-    if out:  # spaces inside the window stay (around marks); its two ends are trimmed
-        out[0] = Segment(out[0].text.lstrip(), out[0].mark)
-        out[-1] = Segment(out[-1].text.rstrip(), out[-1].mark)
-    return tuple(seg for seg in out if seg.text)
+@cache
+def _ruleset() -> dict[str, Pack]:
+    """The bundled packs, for thresholds and rule descriptions; a digest still goes out without them."""
+    try:
+        return dict(load_ruleset().packs)
+    except (RuleError, OSError):
+        return {}
 
 
-def _inline(text: str) -> str:
-    # Keeps the spaces around a mark (one_line would strip them) but folds line breaks.
-    collapsed = one_line(f"x{text}x")
-    return collapsed[1:-1]
-
-
-def build_snippets(text: str, matches: Sequence[dict[str, Any]], fallback: Sequence[str] = ()) -> tuple:
-    """Up to three windows of the text around matched terms, as segments with the terms marked."""
-    text = clean(text)
-    spans = _spans(text, matches)
-    windows: list[tuple[int, int, list[tuple[int, int]]]] = []
-    for s, e in spans:
-        if windows and s <= windows[-1][1]:
-            ws, we, members = windows[-1]
-            windows[-1] = (ws, max(we, min(len(text), e + SNIPPET_CONTEXT)), [*members, (s, e)])
-            continue
-        windows.append((max(0, s - SNIPPET_CONTEXT), min(len(text), e + SNIPPET_CONTEXT), [(s, e)]))
-    # The windows with the most evidence, shown in reading order.
-    best = sorted(sorted(windows, key=lambda w: -len(w[2]))[:MAX_SNIPPETS])
-    out = []
-    for ws, we, members in best:
-        ws = _word_start(text, ws)
-        we = _word_end(text, we)
-        segs = list(_segments(text, ws, we, members))
-        if ws > 0:
-            segs.insert(0, Segment("… "))
-        if we < len(text):
-            segs.append(Segment(" …"))
-        out.append(tuple(segs))
-    if out:
-        return tuple(out)
-    # No usable offsets: the classifier's own snippets, with the matched words marked where found.
-    terms = [str(m.get("text") or "") for m in matches if m.get("text")]
-    for snippet in list(fallback)[:MAX_SNIPPETS]:
-        plain = one_line(snippet)
-        # The classifier marks terms as «term»; those marks (not real quotation marks) are ours to redo.
-        for term in terms:
-            plain = plain.replace(f"«{term}»", term)
-        fake = [{"text": t} for t in terms]
-        out.append(_segments(plain, 0, len(plain), _spans(plain, fake)) or (Segment(plain),))
-    if not out and text.strip():
-        head = one_line(text, 240)
-        out.append((Segment(head),))
-    return tuple(out)
-
-
-def _word_start(text: str, pos: int) -> int:
-    if pos <= 0:
-        return 0
-    space = text.rfind(" ", max(0, pos - 20), pos)
-    return space + 1 if space >= 0 else pos
-
-
-def _word_end(text: str, pos: int) -> int:
-    if pos >= len(text):
-        return len(text)
-    space = text.find(" ", pos, pos + 20)
-    return space if space >= 0 else pos
+def _pack(language: str) -> tuple[Pack | None, Pack | None]:
+    """The pack that judged an article of ``language`` (by its code, else Arabic) and the Arabic one."""
+    packs = _ruleset()
+    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
+    return packs.get(code) or packs.get("ar"), packs.get("ar")
 
 
 def story_view(story: Story, tz: ZoneInfo) -> StoryView:
@@ -205,11 +133,16 @@ def story_view(story: Story, tz: ZoneInfo) -> StoryView:
         )
         for a in story.articles
     )
-    terms = tuple(
-        t
-        for t in dict.fromkeys(one_line(m.get("text") or m.get("term") or "", 60) for m in story.matches)
-        if t
+    # Nested matches and offsets only make sense within one copy; places are shown for the lead's text.
+    terms = merge_entries(
+        group_terms(lead.matches, lead.text),
+        *(
+            [TermEntry(t.term, t.concept, t.forms, ()) for t in group_terms(a.matches)]
+            for a in story.articles[1:]
+        ),
     )
+    located = located_snippets(lead.text, lead.matches, lead.snippets)
+    pack, fallback = _pack(lead.language)
     updated = lead.published_at or lead.fetched_at
     earliest = min((a.published_at for a in story.articles if a.published_at), default=None)
     return StoryView(
@@ -220,16 +153,15 @@ def story_view(story: Story, tz: ZoneInfo) -> StoryView:
         title=one_line(story.title, 300) or one_line(lead.text, 120) or "—",
         copies=copies,
         outlets=tuple(dict.fromkeys(c.outlet for c in copies)),
-        terms=terms,
-        snippets=build_snippets(lead.text, lead.matches, lead.snippets),
+        terms=tuple(terms),
+        snippets=tuple(snippet for snippet, _ in located),
+        snippet_places=tuple(where for _, where in located),
+        score_line=score_meaning(story.label, round(story.score, 3), pack.thresholds if pack else {}, "ar"),
+        rules=tuple(one_line(text, 300) for _, text in describe_rules(lead.rules, pack, "ar", fallback)),
         updated_iso=updated.isoformat(),
         published_iso=earliest.isoformat() if earliest else None,
         matches=tuple(
-            {
-                k: (one_line(v, 200) if isinstance(v, str) else v)
-                for k, v in m.items()
-                if k in {"concept", "term", "start", "end", "text"}
-            }
+            {k: (one_line(v, 200) if isinstance(v, str) else v) for k, v in m.items() if k in _MATCH_KEYS}
             for m in story.matches
         ),
         article_ids=story.article_ids,

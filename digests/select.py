@@ -79,6 +79,8 @@ class DueArticle:
     score: float
     matches: list[dict[str, Any]] = field(default_factory=list)
     snippets: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # the fired rules' names, for the explanation
+    language: str = ""  # the article's language: which rule pack's thresholds explain its score
 
 
 def owner_token() -> str:
@@ -341,5 +343,7 @@ def load_articles(session: Session, article_ids: list[int] | tuple[int, ...]) ->
             score=float(classification.score or 0.0),
             matches=list(classification.matches or []),
             snippets=list(classification.snippets or []),
+            rules=[str(rule) for rule in classification.rules or []],
+            language=article.language or "",
         )
     return [by_id[aid] for aid in article_ids if aid in by_id]

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
-from benchmarks.procmem import TreeMemorySampler
+from benchmarks.procmem import TreeMemorySampler, wait_cpu_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,11 +92,23 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
         "-s", "RAQIB_ALLOWED_NETWORKS=127.0.0.1/32", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False",
     ]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with TreeMemorySampler(proc.pid) as mem:
-        out, err = proc.communicate()
-    wall = time.perf_counter() - start
+    # Output goes to files, not pipes: reading pipes to their end would reap the crawl before its
+    # CPU time is read (wait_cpu_seconds reads it between its exit and its reaping).
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8") as out_file,
+        tempfile.TemporaryFile("w+", encoding="utf-8") as err_file,
+    ):
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out_file, stderr=err_file, text=True)
+        try:
+            with TreeMemorySampler(proc.pid) as mem:
+                exact_cpu = wait_cpu_seconds(proc)
+        finally:
+            proc.wait()
+        wall = time.perf_counter() - start
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if proc.returncode != 0:
         raise RuntimeError(f"crawl failed ({proc.returncode}): {err[-2000:]}")
     summary = json.loads(out[out.index("{"):])
@@ -104,7 +116,12 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
     # last samples are the shutdown (workers gone), so the points are taken at 0, 50 and 90 %.
     half = mem.samples[len(mem.samples) // 2 :] or [0]
     quarters = [half[min(len(half) - 1, round(q * (len(half) - 1)))] / 2**20 for q in (0, 0.5, 0.9)]
-    crawl_cpu, workers_cpu = mem.cpu_seconds()
+    # Exact from the kernel where it can be read. Samples miss what a process spent after its last
+    # one, and a whole process that lived between two rescans: they are the fallback where the
+    # kernel's figures are missing (no waitid, or a crawl that left its forkserver unreaped).
+    sampled_crawl, sampled_workers = mem.cpu_seconds()
+    crawl_cpu, workers_cpu = exact_cpu or (sampled_crawl, 0.0)
+    workers_cpu = max(workers_cpu, sampled_workers)
     return {
         "wall_s": wall,
         "peak_rss_mb": mem.peak / 2**20,

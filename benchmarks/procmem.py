@@ -1,17 +1,49 @@
-"""Peak resident memory of a whole process tree, and the CPU time of each of its processes, sampled
-from a background thread."""
+"""Peak resident memory of a whole process tree, sampled from a background thread, and the CPU time
+of the tree's root and of all its descendants, read from the kernel when the root exits."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 
 import psutil
 
 
+def wait_cpu_seconds(proc: subprocess.Popen[str]) -> tuple[float, float] | None:
+    """Wait for ``proc`` to exit; the CPU seconds of (the process itself, all the descendants it reaped).
+
+    Exact whatever the length of the run, unlike samples: the process is read as a zombie (exited,
+    not yet reaped, ``WNOWAIT``), when the kernel holds its own CPU time and the summed time of every
+    child it reaped, each of which includes the children that one reaped in turn. A crawl reaps its
+    forkserver at exit, and the forkserver has reaped the workers (crawler/forkserver.py), so all
+    the workers' time is there, even if they lived less than one sampling interval. ``proc`` is
+    left for the caller to reap (``proc.wait()``). None where ``waitid`` is missing (not POSIX) or
+    the zombie cannot be read: the caller falls back on the sampled figures.
+    """
+    if not hasattr(os, "waitid") or not hasattr(os, "WNOWAIT"):
+        return None
+    while True:
+        try:
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+            break
+        except InterruptedError:  # pragma: no cover - retried by Python itself since 3.5
+            continue
+        except ChildProcessError:  # reaped already
+            return None
+    try:
+        times = psutil.Process(proc.pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system, times.children_user + times.children_system
+
+
 class TreeMemorySampler:
     """Samples the summed RSS of a process and all its descendants every ``interval`` seconds, and
-    keeps each one's CPU time as last seen (``cpu_seconds``).
+    keeps each one's CPU time as last seen (``cpu_seconds``: a fallback for ``wait_cpu_seconds``,
+    short by whatever a process spent after its last sample, and missing any process that lived
+    between two rescans).
 
     It runs on the cores it measures, so it is kept cheap: finding the descendants walks all of
     /proc (~5 ms), so that is redone every ``rescan`` seconds only; reading their RSS is cheap.

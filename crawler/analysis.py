@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.chrome import ChromeContext
 from crawler.extraction import Extraction, Hints, extract_article
 from crawler.language import LanguageResult, detect_language
 
@@ -37,12 +38,19 @@ def language_sample(title: str, text: str) -> str:
 
 
 def analyse_page(
-    body: bytes, url: str, content_type: str | None, hints: Hints, options: AnalysisOptions
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    hints: Hints,
+    options: AnalysisOptions,
+    chrome: ChromeContext | None = None,
 ) -> PageAnalysis:
     """Extract, detect the language and, for accepted languages, classify one page."""
     from crawler.worker_process import classify_in_worker
 
-    extraction = extract_article(body, url, content_type, hints, min_text_chars=options.min_text_chars)
+    extraction = extract_article(
+        body, url, content_type, hints, min_text_chars=options.min_text_chars, chrome=chrome
+    )
     result = PageAnalysis(extraction)
     if extraction.status != "ok":
         return result

@@ -15,6 +15,7 @@ from crawler.sources import Source
 from crawler.spiders.feed import FeedSpider
 from crawler.spiders.listing import ListingSpider
 from crawler.spiders.sitemap import SitemapSpider
+from crawler.template_learning import TemplateLearner
 from crawler.workers import make_executor
 
 SPIDERS = {"feed": FeedSpider, "sitemap": SitemapSpider, "listing": ListingSpider}
@@ -67,10 +68,17 @@ def run_crawl(
     logging.getLogger("scrapy").setLevel(level)
     crawlers = []
     seen: set[str] = set()
+    # One template memory per host for the whole run: an outlet's feed, sitemap and sections teach it together.
+    learner = TemplateLearner(
+        database_url,
+        threshold=settings.getint("RAQIB_CHROME_TEMPLATE_THRESHOLD", 3),
+        enabled=settings.getbool("RAQIB_CHROME_LEARN", True),
+        rules_dir=settings.get("RAQIB_RULES_DIR") or None,
+    )
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
         crawlers.append(crawler)
-        process.crawl(crawler, source=source, raqib_executor=executor, raqib_seen=seen)
+        process.crawl(crawler, source=source, raqib_executor=executor, raqib_seen=seen, raqib_templates=learner)
     status = "finished"
     try:
         process.start()
@@ -78,6 +86,7 @@ def run_crawl(
         status = "killed"
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+        learner.close()
     for crawler in crawlers:
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
         if reason not in (None, "finished"):

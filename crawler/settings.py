@@ -105,5 +105,9 @@ RAQIB_STORE_FLUSH_SECONDS = 2.0
 # A batch the database refuses after three retries is written here as JSON lines (None: the data
 # directory's spill/ folder), so nothing is lost; its pages are fetched again by the next crawl.
 RAQIB_SPILL_DIR = None
+# Page chrome (crawler/chrome/): blocks that recur on this many distinct stories of one host are the
+# outlet's template (ticker, most-read box, footer) and are removed from every later page.
+RAQIB_CHROME_LEARN = True
+RAQIB_CHROME_TEMPLATE_THRESHOLD = 3
 # Custom rules folder for the classify stage (None: the packaged rule packs).
 RAQIB_RULES_DIR = None

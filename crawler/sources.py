@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from crawler.chrome.overrides import ExtractOverride, OverrideError, parse_override
+
 KINDS = ("feed", "sitemap", "listing")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -50,6 +52,8 @@ class Source:
     max_pages: int = 1
     max_age_days: float = 3.0
     politeness: Politeness = field(default_factory=Politeness)
+    # Where the story is on this outlet's pages, when the generic chrome rules get it wrong.
+    extract: ExtractOverride | None = None
 
     def allows_host(self, host: str | None) -> bool:
         """True when ``host`` is one of the allowed domains or a subdomain of one."""
@@ -74,6 +78,7 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "max_pages": (int, False),
     "max_age_days": ((int, float), False),
     "politeness": (dict, False),
+    "extract": (dict, False),
 }
 
 
@@ -150,6 +155,12 @@ def _source_from_dict(raw: dict[str, Any], path: Path | str, index: int) -> Sour
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise _fail(path, label, f"politeness '{key}' must be a non-negative number, got {value!r}")
         pol[key] = POLITENESS_KEYS[key](value)
+    extract = None
+    if "extract" in raw:
+        try:
+            extract = parse_override(raw["extract"])
+        except OverrideError as exc:
+            raise _fail(path, label, str(exc)) from None
     return Source(
         name=name,
         outlet=raw["outlet"],
@@ -164,6 +175,7 @@ def _source_from_dict(raw: dict[str, Any], path: Path | str, index: int) -> Sour
         max_pages=max_pages,
         max_age_days=max_age,
         politeness=Politeness(**pol),
+        extract=extract,
     )
 
 

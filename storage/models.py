@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -174,6 +176,24 @@ class Classification(Base):
     classified_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="classification")
+
+
+class TemplateBlock(Base):
+    """A text block seen on an outlet's pages: chrome once it has appeared on ``stories`` ≥ threshold
+    distinct stories of the host (crawler/chrome/templates.py). Kept between crawls so a ticker or a
+    most-read box learned once is removed from every later page, and counted across crawls."""
+
+    __tablename__ = "template_blocks"
+    __table_args__ = (UniqueConstraint("host", "fingerprint", name="uq_template_blocks_host_fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    fingerprint: Mapped[int] = mapped_column(BigInteger)  # of the block's normalised words
+    stories: Mapped[int] = mapped_column(Integer, default=1)  # distinct stories seen, up to the threshold
+    story_keys: Mapped[list[int]] = mapped_column(JSON, default=list)
+    sample: Mapped[str] = mapped_column(Text, default="")  # normalised text, for people and re-cleaning
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 Index("ix_articles_source_published", Article.source_id, Article.published_at)

@@ -12,6 +12,7 @@ from crawler.analysis import AnalysisOptions, analyse_page
 from crawler.extraction import Hints
 from crawler.items import ArticleItem
 from crawler.signals import fetch_failed
+from crawler.template_learning import get_learner
 from crawler.urls import canonicalize_url, url_hash
 from crawler.workers import WorkerUnavailable, get_executor, run_in_worker
 
@@ -49,15 +50,20 @@ class ExtractPipeline:
             author=item.hint_author,
             language=item.hint_language,
         )
+        page_url = item.final_url or item.requested_url
+        learner = get_learner(self.crawler)
+        source = getattr(self.crawler.spider, "source", None)
+        chrome = await learner.context_for(page_url, getattr(source, "extract", None))
         try:
             analysis = await run_in_worker(
                 get_executor(self.crawler),
                 analyse_page,
                 body,
-                item.final_url or item.requested_url,
+                page_url,
                 item.content_type,
                 hints,
                 self.options,
+                chrome,
             )
         except WorkerUnavailable:
             raise
@@ -71,6 +77,13 @@ class ExtractPipeline:
             return item
         item.analysis = analysis
         result = analysis.extraction
+        for reason, count in result.chrome_removed.items():
+            stats.inc_value(f"raqib/chrome/removed/{reason}", count)
+        if result.status == "ok":
+            learned = learner.observe(page_url, item.url_hash, result.title or item.hint_title, result.template_units)
+            if learned:
+                stats.inc_value("raqib/chrome/template/new_blocks", learned)
+        result.template_units = []  # learnt from; not carried further down the pipeline
         item.extraction_status = result.status
         item.extraction_error = result.error
         item.title = result.title or item.hint_title

@@ -13,6 +13,7 @@ from typing import Any
 from crawler.items import ArticleItem
 from crawler.signals import fetch_failed
 from crawler.store import get_store
+from crawler.template_learning import get_learner
 from storage import repository as repo
 from storage.db import default_data_dir
 
@@ -81,6 +82,9 @@ class StorePipeline:
 
     async def close_spider(self) -> None:
         await self.flush()
+        # After the last batch is stored: bodies stored before the host's template was learned are
+        # cleaned again (crawler/template_learning.py).
+        await get_learner(self.crawler).finish(self.crawler.stats)
 
     async def flush(self) -> None:
         async with self.lock:

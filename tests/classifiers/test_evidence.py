@@ -219,3 +219,21 @@ def test_arabic_rule_descriptions_load_and_are_validated(tmp_path: Path):
 def test_match_keeps_its_old_constructor():
     m = Match("c", "t", 0, 1, "x")
     assert (m.field, m.part, m.paragraph) == ("text", "body", 0)
+
+
+def test_cli_classify_shows_the_score_meaning_rules_and_places(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    import cli
+
+    article = tmp_path / "a.txt"
+    article.write_text(f"{LEAD}\n{SECOND}\n{THIRD}", encoding="utf-8")
+    assert cli.main(["classify", str(article), "--title", "بيتكوين وتمويل الإرهاب"]) == 0
+    out = capsys.readouterr().out
+    assert "core rules reach the core threshold (3)" in out
+    assert "crypto_terror_financing — crypto and terrorism financing" in out
+    terms = out[out.index("terms:") : out.index("matches:")]
+    assert "بيتكوين (بيتكوين, البيتكوين) — title, lead, paragraph 3" in terms
+    assert "تمويل الإرهاب (وتمويل الإرهاب, تمويل الإرهاب) — title, paragraph 2" in terms
+    assert not [line for line in terms.splitlines() if line.startswith("  تمويل ") and "الإرهاب" not in line]
+    assert "(بيتكوين; lead, " in out and "(تمويل الإرهاب; title)" in out

@@ -3,8 +3,10 @@
 Templates live in ``digests/templates`` (Jinja2). HTML and Atom templates autoescape; the Markdown
 and text environments pass every ``{{ … }}`` through a ``finalize`` hook (Markdown escaping, control
 character removal), so no template can forget to escape a crawled field. Snippets are built as
-segments (plain / matched) and escaped segment by segment before the ``<mark>`` goes around them:
-escape first, then mark.
+segments (plain / matched, ``digests/snippets.py``) and escaped segment by segment before the
+``<mark>`` goes around them: escape first, then mark. The explanation beside them (terms and where
+they are, the score against its threshold, the fired rules in Arabic) comes from ``classifiers.evidence``,
+the same code ``raqib classify`` explains with.
 """
 
 from __future__ import annotations

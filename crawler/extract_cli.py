@@ -14,12 +14,19 @@ from typing import Any
 __all__ = ["register_extract", "extraction_report", "main"]
 
 
-def extraction_report(body: bytes, url: str = "", content_type: str | None = None) -> dict[str, Any]:
-    """The JSON document `raqib extract --json` prints (contract in DESIGN.md, extra keys after it)."""
+def extraction_report(
+    body: bytes, url: str = "", content_type: str | None = None, source: Any = None
+) -> dict[str, Any]:
+    """The JSON document `raqib extract --json` prints (contract in DESIGN.md, extra keys after it).
+
+    ``source``: a ``Source`` whose ``extract:`` overrides apply, as they do in the crawl.
+    """
+    from crawler.chrome import ChromeContext
     from crawler.extraction import extract_article
     from crawler.language import detect_language
 
-    result = extract_article(body, url, content_type)
+    chrome = ChromeContext(override=getattr(source, "extract", None))
+    result = extract_article(body, url, content_type, chrome=chrome)
     language = detect_language(result.text or result.title)
     return {
         "title": result.title,
@@ -38,6 +45,7 @@ def extraction_report(body: bytes, url: str = "", content_type: str | None = Non
         "content_hash": result.content_hash,
         "status": result.status,
         "error": result.error,
+        "chrome_removed": dict(sorted(result.chrome_removed.items())),
     }
 
 
@@ -54,6 +62,7 @@ def _human(report: dict[str, Any]) -> str:
         f"language:  {report['language']} (p={report['language_probability']:.2f})",
         f"encoding:  {report['encoding'] or '-'}",
         f"canonical: {report['canonical_url'] or '-'}",
+        "chrome:    " + (", ".join(f"{k} {v}" for k, v in report["chrome_removed"].items()) or "none removed"),
         "",
         report["text"],
     ]
@@ -66,7 +75,15 @@ def run_extract(args: argparse.Namespace) -> int:
         body = sys.stdin.buffer.read() if args.file == "-" else path.read_bytes()
     except OSError as exc:
         raise RuntimeError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    report = extraction_report(body, args.url or "", args.content_type)
+    source = None
+    if args.source:
+        from crawler.sources import SourcesError, load_sources, select_sources
+
+        try:
+            (source,) = select_sources(load_sources(args.sources), [args.source])
+        except SourcesError as exc:
+            raise RuntimeError(str(exc)) from None
+    report = extraction_report(body, args.url or "", args.content_type, source)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -96,6 +113,15 @@ def register_extract(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         "--content-type",
         default=None,
         help="the HTTP Content-Type header, e.g. 'text/html; charset=windows-1256'",
+    )
+    parser.add_argument(
+        "--source",
+        default="",
+        metavar="NAME",
+        help="apply this source's extract: overrides (body_xpath, prune_xpaths) as the crawl does",
+    )
+    parser.add_argument(
+        "--sources", type=Path, default=None, help="sources file for --source (default: config/sources.yaml)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run_extract)

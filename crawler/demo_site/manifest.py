@@ -17,6 +17,11 @@
   robots             disallowed by robots.txt: never requested.
   malformed          broken markup around a recoverable body: expected to be *stored* with its text
                      (failing with a recorded reason is the tolerable fallback).
+  no_story           a page that carries no story (only chrome, or one «اقرأ أيضاً» link line): nothing
+                     may be flagged for it; failing extraction (no main text) is the correct outcome.
+Pages of the chrome corpus (`/corpus/<outlet>/…`, see chrome_corpus.py) carry a trap starting with
+"chrome_": their stories sit inside security-news chrome full of crypto/terror headlines, and `topic` is
+what the story alone deserves.
 `topic` is an analyst's reading of the text ("core", "related", "none"), whatever the page's language;
 non-Arabic pages are not classified, so compare topics only where `language == "ar"`.
 `sources` names the demo sources (see `DemoSite.sources_yaml`) whose start pages link the URL.
@@ -27,10 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .chrome_corpus import corpus_entries, corpus_outlets
 from .links import SiteLinks
 from .model import Entry, SiteContent, load_content
 from .routes import loop_partner
-from .sources_file import source_name
+from .sources_file import corpus_source_name, source_name
 
 EXPECTS = frozenset(
     {
@@ -47,6 +53,7 @@ EXPECTS = frozenset(
         "offsite",
         "robots",
         "malformed",
+        "no_story",
     }
 )
 
@@ -159,4 +166,32 @@ def build_manifest(content: SiteContent, links: SiteLinks) -> list[ExpectedPage]
 
 def expected_pages(base_url: str, other_base_url: str | None = None) -> list[ExpectedPage]:
     """The manifest for a site running at `base_url` (other hosts are derived from its port)."""
-    return build_manifest(load_content(), SiteLinks.for_base(base_url, other_base_url))
+    links = SiteLinks.for_base(base_url, other_base_url)
+    return build_manifest(load_content(), links) + corpus_manifest(links.base)
+
+
+def corpus_manifest(base_url: str) -> list[ExpectedPage]:
+    """The chrome corpus's pages: stories stored (variants as duplicates of their canonical page), pages
+    without a story expected to flag nothing."""
+    outlets = {o.key: o for o in corpus_outlets()}
+    pages = []
+    for e in corpus_entries(base_url):
+        p, outlet = e.page, outlets[e.page.outlet]
+        probe = {"story": outlet.style, "chrome_only": "only"}.get(e.role, e.role)
+        probe = f"variant_{probe}" if e.expect == "duplicate_url" else probe
+        pages.append(
+            ExpectedPage(
+                url=p.url,
+                outlet=outlet.name,
+                trap=f"chrome_{probe}",
+                language="ar",
+                expect=e.expect,
+                same_as=e.same_as,
+                topic=p.label,
+                title=p.title,
+                published=e.published.date().isoformat(),
+                sources=(corpus_source_name(outlet),),
+                note=p.note,
+            )
+        )
+    return pages

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from .bench import BenchPages
+from .chrome_corpus import corpus_entries, corpus_feeds
 from .links import SiteLinks
 from .model import Entry, SiteContent
 from .pages import Rendered, Renderer
@@ -83,6 +84,7 @@ class SiteApp:
         self.amp_paths = {e.amp_path: e for e in site_entries if e.amp and e.outlet == "nile"}
         self.print_paths = {e.print_path: e for e in site_entries if e.print_link}
         self._cache: dict[tuple[str, str], Response] = {}
+        self.corpus = CorpusRoutes(links.base)
 
     def robots_txt(self) -> bytes:
         base = self.links.base
@@ -109,6 +111,8 @@ class SiteApp:
         path, query = parts.path, parse_qs(parts.query)
         if path.startswith("/bench/"):
             return self._bench(path)
+        if path.startswith("/corpus/"):
+            return self.corpus(target)
         key = (path, "amp" if query.get("amp") == ["1"] else query.get("page", ["1"])[0])
         cached = self._cache.get(key)
         if cached is None:
@@ -212,6 +216,23 @@ class SiteApp:
         if path.endswith((".png", ".jpg")):
             return Response(200, PNG_BYTES, "image/png")
         return Response(404, NOT_FOUND)
+
+
+class CorpusRoutes:
+    """The chrome corpus (`chrome_corpus.py`) under /corpus/<outlet>/…: its pages and one feed or news
+    sitemap per outlet. Built once per site (pages are dated relative to the day the site starts)."""
+
+    def __init__(self, base_url: str) -> None:
+        entries = corpus_entries(base_url)
+        self.pages = {e.page.path: e.page.html.encode("utf-8") for e in entries}
+        self.feeds = corpus_feeds(base_url, entries)
+
+    def __call__(self, target: str) -> Response:
+        body = self.pages.get(target) or self.pages.get(urlsplit(target).path)
+        if body is not None:
+            return Response(200, body)
+        feed = self.feeds.get(urlsplit(target).path)
+        return Response(200, feed[0], feed[1]) if feed else Response(404, NOT_FOUND)
 
 
 class OtherHostApp:

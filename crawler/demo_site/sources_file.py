@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .chrome_corpus import CorpusOutlet, corpus_outlets
 from .model import CHANNEL_SOURCE, Outlet, SiteContent, load_content
 
 # What each channel is and where it starts, per outlet. Listing start URLs are the outlet's sections.
@@ -46,6 +47,10 @@ def source_name(outlet: str, channel: str) -> str:
     return f"demo-{outlet}-{CHANNEL_SOURCE[channel]}"
 
 
+def corpus_source_name(outlet: CorpusOutlet) -> str:
+    return f"demo-corpus-{outlet.key}-{outlet.feed}"
+
+
 def source_specs(content: SiteContent) -> list[SourceSpec]:
     specs = []
     for outlet_key, channels in CHANNELS.items():
@@ -81,6 +86,22 @@ def sources_yaml(base_url: str, *, download_timeout: float = 2.0, bench_articles
             record["link_pattern"] = spec.link_pattern
             record["max_pages"] = MAX_PAGES
         sources.append(record)
+    for outlet in corpus_outlets():  # the chrome corpus: one feed or news sitemap per outlet
+        sources.append(
+            {
+                "name": corpus_source_name(outlet),
+                "outlet": outlet.name,
+                "country": outlet.country,
+                "language": "ar",
+                "kind": "feed" if outlet.feed == "rss" else "sitemap",
+                "start_urls": [base_url + outlet.feed_path],
+                "allowed_domains": [host],
+                "enabled": True,
+                "group": "corpus",
+                "politeness": dict(politeness),
+                **({"max_age_days": 36500} if outlet.feed == "sitemap" else {}),
+            }
+        )
     if bench_articles:
         sources.append(
             {

@@ -165,12 +165,15 @@ def test_manifest_is_complete_and_consistent(manifest: list[ExpectedPage], site:
             and p.language in {"ar", "fa", "en", ""}
         )
         assert p.same_as == "" or p.same_as in urls, p
-        assert p.outlet in {"النيل اليوم", "صدى الخليج"}
+        assert p.outlet in {"النيل اليوم", "صدى الخليج"} or p.trap.startswith("chrome_")
         if p.expect in {"stored", "syndicated", "malformed", "duplicate_content"}:
             assert p.language and p.topic and p.title and p.published, p
             datetime.fromisoformat(p.published)
     stored = [p for p in manifest if p.expect in {"stored", "syndicated", "malformed"}]
-    assert 25 <= len(stored) <= 45
+    assert 25 <= len([p for p in stored if not p.trap.startswith("chrome_")]) <= 45
+    corpus = [p for p in manifest if p.trap.startswith("chrome_")]
+    assert len({p.outlet for p in corpus}) >= 6 and sum(p.expect == "stored" for p in corpus) >= 35
+    assert all(p.url.startswith(site.base_url + "/corpus/") for p in corpus)
     assert Counter(p.topic for p in stored if p.language == "ar").keys() >= {"core", "related", "none"}
     # The manifest only needs the base URL: other hosts share its port.
     assert any(p.url.startswith(site.other_base_url) for p in manifest)
@@ -208,6 +211,8 @@ def test_sources_yaml_schema(sources: list[dict], site: DemoSite, tmp_path) -> N
         "listing": 2,
     }
     assert "demo-nile-breaking" in names, "the broken feed is a source of its own"
+    corpus = [s for s in sources if s["group"] == "corpus"]
+    assert len(corpus) >= 6 and all(s["name"].startswith("demo-corpus-") for s in corpus)
     assert "demo-bench-sitemap" in names  # only because this site runs with bench_articles
     written = site.write_sources(tmp_path / "sub" / "sources.yaml", download_timeout=3.0)
     assert (
@@ -346,6 +351,20 @@ def test_article_pages_look_like_arabic_news_sites(site: DemoSite, manifest: lis
         for value in dated + [d["datePublished"] for d in news]:
             assert value.startswith(p.published), p.url
         assert len(body_text(doc)) > 300
+
+
+def test_chrome_corpus_is_served_as_built(site: DemoSite, manifest: list[ExpectedPage]) -> None:
+    from crawler.demo_site.chrome_corpus import corpus_pages
+
+    pages = corpus_pages(site.base_url)
+    assert {p.url for p in pages} == {p.url for p in manifest if p.trap.startswith("chrome_")}
+    for page in pages:
+        status, headers, body = fetch(page.url)
+        assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+        assert body.decode() == page.html, page.url
+    for p in manifest:
+        if p.expect == "duplicate_url" and p.trap.startswith("chrome_"):
+            assert html_of(fetch(p.url)[2]).xpath("//link[@rel='canonical']/@href") == [p.same_as]
 
 
 def test_visible_date_only_pages(manifest: list[ExpectedPage]) -> None:

@@ -70,17 +70,26 @@ def prune_chrome(tree, markers: MarkerSet, page_url: str, protected: frozenset[s
     _marker_blocks(root, markers, report, protected)
     _comment_runs(root, report)
     _lines(root, markers, page_url, report, protected)
+    _trailing_short_runs(root, report)
     return report
 
 
 def _is_prose(el) -> bool:
-    if tag(el) != "p":
+    """A paragraph-like leaf block of enough words, mostly not links."""
+    if tag(el) not in ("p", "div", "td", "li", "blockquote", "section") or _has_block_child(el):
         return False
     text = text_of(el)
     if len(words(text)) < PROSE_WORDS:
         return False
     share, _ = link_text_share(el, "")
     return share < 0.3
+
+
+def _holds_prose(el) -> bool:
+    """The element is, or contains, the story's prose or headline: a box never reaches past it."""
+    if tag(el) == "h1" or el.find(".//h1") is not None:
+        return True
+    return any(_is_prose(d) for d in el.iter() if isinstance(d.tag, str))
 
 
 def _marker_blocks(root, markers: MarkerSet, report: PruneReport, protected: frozenset[str]) -> None:
@@ -94,9 +103,10 @@ def _marker_blocks(root, markers: MarkerSet, report: PruneReport, protected: fro
         if node.is_tail:  # text after an element belongs to the parent's flow, not a label of its own
             continue
         labels.append(el)
-    seen: set[int] = set()
+    # Elements themselves, not id()s: lxml makes a new proxy (and a reusable id) for a node nobody holds.
+    seen: set = set()
     for el in labels:
-        if id(el) in seen or el.getparent() is None:
+        if el in seen or el.getparent() is None:
             continue
         label = _label_element(el, markers)
         if label is None:
@@ -104,9 +114,9 @@ def _marker_blocks(root, markers: MarkerSet, report: PruneReport, protected: fro
         box, marker = label
         if " ".join(words(text_of(box))) in protected:
             continue
-        removed = _remove_box(box)
+        removed = _remove_box(box, comments=marker.group == "comments" and tag(box) not in ("a", "span"))
         for gone in removed:
-            seen.update(id(x) for x in gone.iter())
+            seen.update(gone.iter())
         report.add(f"marker_{marker.group}", 1)
 
 
@@ -135,8 +145,11 @@ def _label_element(el, markers: MarkerSet):
     return box, marker
 
 
-def _remove_box(label) -> list:
-    """Remove the label and the siblings after it, up to the first paragraph of prose or heading."""
+def _remove_box(label, *, comments: bool = False) -> list:
+    """Remove the label and the siblings after it, up to the first that holds prose or a heading.
+
+    Comments are prose too: after a comments heading, prose is removed, the headline never.
+    """
     removed = [label]
     sibling = label.getnext()
     while sibling is not None:
@@ -144,7 +157,12 @@ def _remove_box(label) -> list:
         if not isinstance(sibling.tag, str):
             sibling = following
             continue
-        if _is_prose(sibling) or (tag(sibling) in HEADINGS and tag(label) in HEADINGS):
+        if comments:
+            if tag(sibling) == "h1" or sibling.find(".//h1") is not None:
+                break
+        elif _holds_prose(sibling):
+            break
+        if tag(sibling) in HEADINGS and tag(label) in HEADINGS:
             break
         removed.append(sibling)
         if sibling.tail and len(words(sibling.tail)) >= 3:  # running text resumes after it
@@ -242,16 +260,15 @@ def _comment_runs(root, report: PruneReport) -> None:
         if all(_comment_shaped(c) for c in items):
             runs.append((parents[pid], items))
     # The deepest qualifying level wins: an item must not swallow its neighbours' container first.
-    done: set[int] = set()
+    done: set = set()
     for parent, items in sorted(runs, key=lambda r: -_depth(r[0])):
-        if id(parent) in done or any(id(a) in done for a in parent.iterancestors()):
+        if parent in done or any(a in done for a in parent.iterancestors()):
             continue
         for item in items:
             if item.getparent() is not None:
                 remove(item)
         report.add("comments_shape", len(items))
-        done.add(id(parent))
-        done.update(id(x) for x in parent.iter())
+        done.update(parent.iter())
 
 
 def _signature(el) -> tuple[str, str]:
@@ -273,3 +290,63 @@ def _comment_shaped(el) -> bool:
 
 def _depth(el) -> int:
     return sum(1 for _ in el.iterancestors())
+
+
+SHORT_ITEM_WORDS = 25
+
+
+def _story_container(root):
+    """The element whose own paragraphs hold the most prose: where the story is."""
+    best, best_words = None, 0
+    totals: dict[int, int] = defaultdict(int)
+    parents = {}
+    for el in root.iter("p", "div", "td", "li", "blockquote"):
+        if _has_block_child(el):
+            continue
+        n = len(words(text_of(el)))
+        if n < 8:
+            continue
+        parent = el.getparent()
+        if parent is None:
+            continue
+        totals[id(parent)] += n
+        parents[id(parent)] = parent
+        if totals[id(parent)] > best_words:
+            best, best_words = parent, totals[id(parent)]
+    return best
+
+
+def _trailing_short_runs(root, report: PruneReport) -> None:
+    """Reader comments with neither names nor times: after the story, outside its container, three or
+    more similar wrappers of one short line each, without links."""
+    story = _story_container(root)
+    if story is None:
+        return
+    inside = set(story.iter()) | set(story.iterancestors())
+    after = False
+    for el in root.iter():
+        if el is story:
+            after = True
+            continue
+        if not after or el in inside or not isinstance(el.tag, str):
+            continue
+        children = [c for c in el if isinstance(c.tag, str)]
+        if len(children) < COMMENT_RUN:
+            continue
+        kinds = Counter(_signature(c) for c in children)
+        signature, count = kinds.most_common(1)[0]
+        if count < COMMENT_RUN or count < len(children) - 1:
+            continue
+        items = [c for c in children if _signature(c) == signature]
+        if all(_short_wrapped_line(c) for c in items):
+            for item in items:
+                if item.getparent() is not None:
+                    remove(item)
+            report.add("comments_short_run", len(items))
+
+
+def _short_wrapped_line(el) -> bool:
+    if len(el) == 0 or el.find(".//a") is not None or el.find(".//h1") is not None:
+        return False
+    n = len(words(text_of(el)))
+    return 2 <= n <= SHORT_ITEM_WORDS

@@ -26,7 +26,7 @@ MAX_KEYS = DEFAULT_THRESHOLD  # story keys kept per candidate: counting stops at
 
 def page_units(root) -> list[tuple[object, int, str]]:
     """(element, fingerprint, normalised text) of every leaf block and headline link under ``root``."""
-    has_block_child: set[int] = set()
+    has_block_child: set = set()  # elements, not id()s: lxml proxies of unheld nodes reuse ids
     blocks = []
     for el in root.iter():
         t = tag(el)
@@ -36,13 +36,13 @@ def page_units(root) -> list[tuple[object, int, str]]:
             blocks.append(el)
             for ancestor in el.iterancestors():
                 if tag(ancestor) in BLOCK_TAGS:
-                    has_block_child.add(id(ancestor))
+                    has_block_child.add(ancestor)
                     break
         elif t == "a":
             blocks.append(el)
     units = []
     for el in blocks:
-        if tag(el) != "a" and id(el) in has_block_child:
+        if tag(el) != "a" and el in has_block_child:
             continue
         tokens = words(text_of(el))
         if len(tokens) < MIN_UNIT_WORDS or len(tokens) > 400:

@@ -112,6 +112,12 @@ class CorpusEntry:
     probe: str = field(default="")
 
     @property
+    def linked(self) -> bool:
+        """Whether the outlet's feed or sitemap lists the page (a print version is linked from its story
+        page only: a crawler that followed it would fetch it again on every crawl)."""
+        return self.role != "print"
+
+    @property
     def expect(self) -> str:
         if self.role in {"utm", "amp", "print"}:
             return "duplicate_url"
@@ -218,7 +224,7 @@ class _Builder:
             for variant in s.get("variants", ()):
                 vpath = {
                     "utm": path + UTM.format(key=outlet.key),
-                    "amp": self.path(outlet, published, s["slug"], "amp/"),
+                    "amp": path + "?amp=1",  # the WordPress AMP plugin's URL form
                     "print": self.path(outlet, published, s["slug"], "print/"),
                 }[variant]
                 note = f"{variant} variant of {path}: {base['note']}"
@@ -252,7 +258,7 @@ class _Builder:
         key = s["key"] if s else special["key"]
         title = s["title"] if s else special.get("title", "")
         style = {"amp": "amp", "print": "print"}.get(role, outlet.style)
-        canonical_path = plan.get("canonical", plan["path"].split("?")[0])
+        canonical_path = plan.get("canonical", plan["path"].split("?")[0])  # utm/amp: the story's page
         others = [(t, p) for k, (t, p) in titles.items() if k != key]
 
         def link(headline: str) -> dict:
@@ -299,8 +305,11 @@ class _Builder:
             "title": title,
             "role": role,
             "canonical": self.base + canonical_path,
-            "amphtml": self.base + self.path(outlet, plan["published"], s["slug"], "amp/")
+            "amphtml": self.base + self.path(outlet, plan["published"], s["slug"]) + "?amp=1"
             if s and "amp" in s.get("variants", ()) and role not in {"amp", "print"}
+            else "",
+            "print_href": self.path(outlet, plan["published"], s["slug"], "print/")
+            if s and "print" in s.get("variants", ()) and role not in {"amp", "print"}
             else "",
             "published_iso": plan["published"].isoformat(),
             "modified_iso": plan["modified"].isoformat(),
@@ -374,7 +383,8 @@ def corpus_pages(base_url: str, today: date | None = None) -> list[CorpusPage]:
 # --- feeds -----------------------------------------------------------------------------------------------
 def corpus_feeds(base_url: str, entries: list[CorpusEntry]) -> dict[str, tuple[bytes, str]]:
     """path -> (body, content type): one RSS feed or Google News sitemap per corpus outlet, newest first,
-    listing every page of the outlet (variants and updates included)."""
+    listing every page of the outlet (tracking and AMP variants and updates included) but print versions,
+    which only their story's page links."""
     base = base_url.rstrip("/")
     out: dict[str, tuple[bytes, str]] = {}
     for outlet in corpus_outlets():
@@ -390,6 +400,7 @@ def corpus_feeds(base_url: str, entries: list[CorpusEntry]) -> dict[str, tuple[b
                 "guid": f"{outlet.key}-{e.page.path}",
             }
             for e in mine
+            if e.linked
         ]
         template = "corpus/rss.xml.j2" if outlet.feed == "rss" else "corpus/sitemap_news.xml.j2"
         body = _env().get_template(template).render(outlet=outlet, base=base, items=items)

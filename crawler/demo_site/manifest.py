@@ -175,7 +175,7 @@ def corpus_manifest(base_url: str) -> list[ExpectedPage]:
     without a story expected to flag nothing."""
     outlets = {o.key: o for o in corpus_outlets()}
     pages = []
-    for e in corpus_entries(base_url):
+    for e in (e for e in corpus_entries(base_url) if e.linked):
         p, outlet = e.page, outlets[e.page.outlet]
         probe = {"story": outlet.style, "chrome_only": "only"}.get(e.role, e.role)
         probe = f"variant_{probe}" if e.expect == "duplicate_url" else probe

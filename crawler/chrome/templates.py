@@ -22,6 +22,9 @@ from .textnorm import fingerprint, words
 MIN_UNIT_WORDS = 4  # shorter texts («مشاركة», a date) say nothing about a template
 DEFAULT_THRESHOLD = 3  # distinct stories a block must appear on to be chrome
 MAX_KEYS = DEFAULT_THRESHOLD  # story keys kept per candidate: counting stops at the threshold
+# A paragraph this long beside another one as long, in one container, is the story's prose: follow-ups
+# of one case repeat a background paragraph on many stories, and it must not be learned as chrome.
+STORY_PROSE_WORDS = 25
 
 
 def page_units(root) -> list[tuple[object, int, str]]:
@@ -41,14 +44,23 @@ def page_units(root) -> list[tuple[object, int, str]]:
         elif t == "a":
             blocks.append(el)
     units = []
+    long_by_parent: dict = {}
     for el in blocks:
         if tag(el) != "a" and el in has_block_child:
             continue
         tokens = words(text_of(el))
         if len(tokens) < MIN_UNIT_WORDS or len(tokens) > 400:
             continue
-        units.append((el, fingerprint(tokens), " ".join(tokens)))
-    return units
+        long = tag(el) != "a" and len(tokens) >= STORY_PROSE_WORDS
+        if long:
+            parent = el.getparent()
+            long_by_parent[parent] = long_by_parent.get(parent, 0) + 1
+        units.append((el, fingerprint(tokens), " ".join(tokens), long))
+    return [
+        (el, fp, text)
+        for el, fp, text, long in units
+        if not (long and long_by_parent.get(el.getparent(), 0) >= 2)
+    ]
 
 
 def remove_known(units, known: frozenset[int] | set[int], protected: frozenset[str]) -> int:

@@ -91,6 +91,9 @@ def crawl_once(base_url: str, workdir: Path, db: Path) -> dict[str, Any]:
         sys.executable, "-m", "cli", "crawl", "--sources", str(sources), "--db", f"sqlite:///{db}", "--json",
         "-s", "RAQIB_ALLOWED_NETWORKS=127.0.0.1/32", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False",
+        # Generated pages reuse a pool of paragraphs, which template learning would rightly call a
+        # template: the benchmark measures the work per page, so every page keeps its text.
+        "-s", "RAQIB_CHROME_LEARN=False",
     ]
     # Output goes to files, not pipes: reading pipes to their end would reap the crawl before its
     # CPU time is read (wait_cpu_seconds reads it between its exit and its reaping).

@@ -409,6 +409,7 @@ def _extract(
         url=url or None,
         include_comments=False,
         favor_precision=True,
+        fast=True,
         include_tables=True,
         with_metadata=True,
         deduplicate=False,

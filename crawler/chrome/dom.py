@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urljoin, urlsplit
 
 BLOCK_TAGS = frozenset(
@@ -40,27 +41,40 @@ def remove(el) -> None:
 
 
 def link_text_share(el, page_url: str) -> tuple[float, bool]:
-    """Share of ``el``'s text inside links, and whether every such link stays on the page's site."""
-    total = len(" ".join(text_of(el).split()))
+    """Share of ``el``'s text inside links, and whether every such link stays on the page's site
+    (and leaves the page itself)."""
+    total = len("".join(text_of(el).split()))
     if not total:
         return 0.0, False
     inside = 0
     same_site = True
-    host = _site(page_url)
-    page = page_url.split("#", 1)[0]
+    host, path = _site_and_path(page_url)
     for a in el.iter("a"):
-        href = (a.get("href") or "").strip()
-        inside += len(" ".join(text_of(a).split()))
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
-            same_site = False
-            continue
-        target = urljoin(page_url, href) if page_url else href
-        if target.split("#", 1)[0] == page or (host and _site(target) != host):
-            same_site = False
-        elif not host and urlsplit(href).scheme in ("http", "https"):
+        inside += len("".join(text_of(a).split()))
+        if same_site and not _other_page_of_site((a.get("href") or "").strip(), host, path, page_url):
             same_site = False
     return min(1.0, inside / total), same_site
 
 
-def _site(url: str) -> str:
-    return (urlsplit(url).hostname or "").removeprefix("www.") if url else ""
+def _other_page_of_site(href: str, host: str, path: str, page_url: str) -> bool:
+    if not href or href[0] == "#" or href.startswith(("javascript:", "mailto:", "tel:", "data:")):
+        return False
+    target = href.split("#", 1)[0]
+    if href.startswith(("http://", "https://", "//")):
+        parts = urlsplit("http:" + href if href.startswith("//") else href)
+        if not host or (parts.hostname or "").removeprefix("www.") != host:
+            return False
+        return target != page_url and (parts.path or "/") != path
+    if not host:
+        return True  # a relative link on a page of unknown address stays on its site
+    if target.startswith("/"):
+        return target != path
+    return bool(target) and urljoin(page_url, target).split("#", 1)[0] != page_url.split("#", 1)[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _site_and_path(url: str) -> tuple[str, str]:
+    if not url:
+        return "", ""
+    parts = urlsplit(url)
+    return (parts.hostname or "").removeprefix("www."), parts.path or "/"

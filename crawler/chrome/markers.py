@@ -39,6 +39,15 @@ class Marker:
 class MarkerSet:
     by_words: dict[tuple[str, ...], Marker]
     longest: int
+    first_words: frozenset[str] = frozenset()
+
+    def may_start(self, tokens: list[str]) -> bool:
+        """A cheap first look: could these words open a label («3 تعليقات» counts its number out)?"""
+        if not tokens:
+            return False
+        if tokens[0].isdigit() and len(tokens) > 1:
+            return tokens[1] in self.first_words
+        return tokens[0] in self.first_words
 
     def label(self, tokens: list[str], *, kinds: tuple[str, ...] = ("block", "both")) -> Marker | None:
         """The marker a short label's words start with, if the label is nothing more than that marker."""
@@ -105,7 +114,9 @@ def parse_markers(text: str, path: Path | str = "<string>") -> MarkerSet:
                     )
                 if known is None or kind == "both":
                     by_words[tokens] = Marker(group, kind, tokens)
-    return MarkerSet(by_words=by_words, longest=max(len(k) for k in by_words))
+    return MarkerSet(
+        by_words=by_words, longest=max(len(k) for k in by_words), first_words=frozenset(k[0] for k in by_words)
+    )
 
 
 @functools.lru_cache(maxsize=4)

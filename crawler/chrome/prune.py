@@ -20,9 +20,11 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from .dom import BLOCK_TAGS, HEADINGS, SKIP_TAGS, link_text_share, remove, tag, text_of
 from .markers import MarkerSet
-from .textnorm import words
+from .textnorm import count, words
 
 LABEL_MAX_CHARS = 120  # a label longer than this is a sentence
 PROSE_WORDS = 20  # a paragraph this long, mostly not links, is the story: a box stops before it
@@ -62,13 +64,29 @@ class PruneReport:
         self.removed[reason] += n
 
 
+# XPath runs in C: Python sees only the few nodes worth a look (every element or text node that
+# reaches Python costs a proxy object, which was most of this module's time).
+_SHORT_TEXTS = etree.XPath(f".//text()[normalize-space()][string-length() <= {LABEL_MAX_CHARS}]")
+_LEAF = (
+    "not(descendant::p or descendant::div or descendant::li or descendant::ul or descendant::ol"
+    " or descendant::table or descendant::section or descendant::article or descendant::h2"
+    " or descendant::h3 or descendant::h4 or descendant::blockquote)"
+)
+_LINE_CANDIDATES = etree.XPath(
+    ".//*[self::p or self::li or self::div or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
+    f" or self::dd][not(ancestor::p)][{_LEAF}][normalize-space()][string-length(normalize-space()) < 600]"
+)
+_FOLLOWING_RUNS = etree.XPath("following::*[count(*) >= 3]")
+
+
 def prune_chrome(tree, markers: MarkerSet, page_url: str, protected: frozenset[str] = frozenset()) -> PruneReport:
     """Remove chrome from ``tree`` in place. ``protected``: normalised texts never removed (the title)."""
     report = PruneReport()
     body = tree.find(".//body")
     root = tree if body is None else body
-    _marker_blocks(root, markers, report, protected)
-    _comment_runs(root, report)
+    texts = [t for t in _SHORT_TEXTS(root) if not t.is_tail]
+    _marker_blocks(root, texts, markers, report, protected)
+    _comment_runs(root, texts, report)
     _lines(root, markers, page_url, report, protected)
     _trailing_short_runs(root, report)
     return report
@@ -79,7 +97,7 @@ def _is_prose(el) -> bool:
     if tag(el) not in ("p", "div", "td", "li", "blockquote", "section") or _has_block_child(el):
         return False
     text = text_of(el)
-    if len(words(text)) < PROSE_WORDS:
+    if count(text) < PROSE_WORDS:
         return False
     share, _ = link_text_share(el, "")
     return share < 0.3
@@ -92,15 +110,13 @@ def _holds_prose(el) -> bool:
     return any(_is_prose(d) for d in el.iter() if isinstance(d.tag, str))
 
 
-def _marker_blocks(root, markers: MarkerSet, report: PruneReport, protected: frozenset[str]) -> None:
+def _marker_blocks(root, texts: list, markers: MarkerSet, report: PruneReport, protected: frozenset[str]) -> None:
     labels = []
-    for node in root.xpath(".//text()[normalize-space()]"):
-        if len(node) > LABEL_MAX_CHARS:
+    for node in texts:
+        if not markers.may_start(words(node)):
             continue
         el = node.getparent()
         if el is None or tag(el) in SKIP_TAGS:
-            continue
-        if node.is_tail:  # text after an element belongs to the parent's flow, not a label of its own
             continue
         labels.append(el)
     # Elements themselves, not id()s: lxml makes a new proxy (and a reusable id) for a node nobody holds.
@@ -137,7 +153,7 @@ def _label_element(el, markers: MarkerSet):
             break
         box = parent
     # A label inside running text (a bold «عاجل:» opening a paragraph) is not a box of its own.
-    if box.tail and len(words(box.tail)) >= 3:
+    if box.tail and count(box.tail) >= 3:
         return None
     parent = box.getparent()
     if parent is not None and tag(parent) == "p":
@@ -165,7 +181,7 @@ def _remove_box(label, *, comments: bool = False) -> list:
         if tag(sibling) in HEADINGS and tag(label) in HEADINGS:
             break
         removed.append(sibling)
-        if sibling.tail and len(words(sibling.tail)) >= 3:  # running text resumes after it
+        if sibling.tail and count(sibling.tail) >= 3:  # running text resumes after it
             break
         sibling = following
     parent = label.getparent()
@@ -183,30 +199,26 @@ def _remove_box(label, *, comments: bool = False) -> list:
 
 
 def _lines(root, markers: MarkerSet, page_url: str, report: PruneReport, protected: frozenset[str]) -> None:
-    for el in list(root.iter("p", "li", "div", "h2", "h3", "h4", "h5", "h6", "dd")):
-        if el.getparent() is None or _has_block_child(el):
+    for el in _LINE_CANDIDATES(root):
+        if el.getparent() is None:
             continue
-        if any(tag(a) == "p" for a in el.iterancestors()):
+        raw = text_of(el).split()
+        if not raw or len(raw) > 60:
             continue
-        text = " ".join(text_of(el).split())
-        if not text:
-            continue
-        tokens = words(text)
-        if not tokens or len(tokens) > 60:
-            continue
-        opening = markers.opening(tokens)
+        # The opening marker is in the first words: normalise those (cached), not the whole line.
+        opening = markers.opening(words(" ".join(raw[:8])))
         if opening is not None:
             marker, n = opening
-            rest = len(tokens) - n
+            rest = len(words(" ".join(raw))) - n
             share, _ = link_text_share(el, page_url)
             has_link = el.find(".//a") is not None
             if rest <= 3 or share >= 0.5 or (has_link and rest <= LINE_REST_WORDS):
                 remove(el)
                 report.add(f"line_{marker.group}")
                 continue
-        if len(tokens) > LINK_LINE_MAX_WORDS or " ".join(tokens) in protected:
+        if len(raw) > LINK_LINE_MAX_WORDS or el.find(".//a") is None:
             continue
-        if el.find(".//a") is None:
+        if protected and " ".join(words(" ".join(raw))) in protected:
             continue
         share, same_site = link_text_share(el, page_url)
         if share >= LINK_LINE_SHARE and same_site:
@@ -218,20 +230,30 @@ def _has_block_child(el) -> bool:
     return any(tag(child) in BLOCK_TAGS for child in el)
 
 
+# Cheap test on the raw text before normalising: a time or date has a digit or one of these words.
+_TIME_HINT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]|منذ|قبل|أمس|امس|اليوم|ago|hier|il y a|aujourd|today|yesterday", re.I)
+
+
 def _is_time(text: str) -> bool:
+    if not _TIME_HINT.search(text):
+        return False
     tokens = words(text)
     if not tokens or len(tokens) > TIME_MAX_WORDS:
         return False
     return bool(_TIME.search(" " + " ".join(tokens) + " "))
 
 
-def _comment_runs(root, report: PruneReport) -> None:
+def _attached(el, root) -> bool:
+    return root in el.iterancestors() or el is root
+
+
+def _comment_runs(root, texts: list, report: PruneReport) -> None:
     """Three or more similar siblings that each hold a time of their own and a short text."""
     times = []
-    for node in root.xpath(".//text()[normalize-space()]"):
-        if len(node) <= 60 and not node.is_tail and _is_time(node):
+    for node in texts:
+        if len(node) <= 60 and _is_time(node):
             el = node.getparent()
-            if el is not None and tag(el) not in SKIP_TAGS:
+            if el is not None and tag(el) not in SKIP_TAGS and _attached(el, root):
                 times.append(el)
     if len(times) < COMMENT_RUN:
         return
@@ -278,14 +300,11 @@ def _signature(el) -> tuple[str, str]:
 def _comment_shaped(el) -> bool:
     if el.find(".//h1") is not None:
         return False
-    text = text_of(el)
-    tokens = words(text)
-    if len(tokens) > COMMENT_MAX_WORDS or len(tokens) < 3:
+    n_words = count(text_of(el))
+    if n_words > COMMENT_MAX_WORDS or n_words < 3:
         return False
     # More text than the time (and a name): the comment itself, or a headline.
-    return any(
-        isinstance(n, str) and not _is_time(n) and len(words(n)) >= 2 for n in el.xpath(".//text()[normalize-space()]")
-    )
+    return any(count(n) >= 2 and not _is_time(n) for n in el.xpath(".//text()[normalize-space()]"))
 
 
 def _depth(el) -> int:
@@ -303,7 +322,7 @@ def _story_container(root):
     for el in root.iter("p", "div", "td", "li", "blockquote"):
         if _has_block_child(el):
             continue
-        n = len(words(text_of(el)))
+        n = count(text_of(el))
         if n < 8:
             continue
         parent = el.getparent()
@@ -322,13 +341,8 @@ def _trailing_short_runs(root, report: PruneReport) -> None:
     story = _story_container(root)
     if story is None:
         return
-    inside = set(story.iter()) | set(story.iterancestors())
-    after = False
-    for el in root.iter():
-        if el is story:
-            after = True
-            continue
-        if not after or el in inside or not isinstance(el.tag, str):
+    for el in _FOLLOWING_RUNS(story):
+        if el.getparent() is None or tag(el) in SKIP_TAGS:
             continue
         children = [c for c in el if isinstance(c.tag, str)]
         if len(children) < COMMENT_RUN:
@@ -348,5 +362,5 @@ def _trailing_short_runs(root, report: PruneReport) -> None:
 def _short_wrapped_line(el) -> bool:
     if len(el) == 0 or el.find(".//a") is not None or el.find(".//h1") is not None:
         return False
-    n = len(words(text_of(el)))
+    n = count(text_of(el))
     return 2 <= n <= SHORT_ITEM_WORDS

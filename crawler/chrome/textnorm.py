@@ -26,7 +26,23 @@ def words(text: str) -> list[str]:
     """The normalised words of ``text`` (letters and digits; punctuation and spaces split)."""
     if not text:
         return []
+    if len(text) <= _CACHED_CHARS:
+        return list(_short_words(text))
     return _NON_WORD.sub(" ", _normalizer().text(text)).split()
+
+
+def count(text: str) -> int:
+    """Roughly how many words: whitespace-separated runs, without normalising (cheap pre-checks)."""
+    return len(text.split())
+
+
+_CACHED_CHARS = 200
+
+
+@functools.lru_cache(maxsize=65536)
+def _short_words(text: str) -> tuple[str, ...]:
+    # Menus, labels, box headlines and footers repeat on every page of an outlet: normalise them once.
+    return tuple(_NON_WORD.sub(" ", _normalizer().text(text)).split())
 
 
 def fingerprint(tokens: list[str] | tuple[str, ...]) -> int:

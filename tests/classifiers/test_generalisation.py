@@ -224,6 +224,141 @@ CASES = [
         "أعلنت شركة الاتصالات عن خدمة تشفير جديدة للمكالمات، وقالت إن القنوات الرياضية المشفرة ستتوفر عبر التطبيق.",
         "encrypted calls and scrambled sports channels",
     ),
+    # --- issue 11 part 7: terror financing through channels that are new technology without being crypto
+    # (phone money and e-wallets, donation appeals on social media and messaging apps, internet transfers),
+    # and crypto flowing to sanctioned parties or prohibited networks; each with its ordinary look-alike.
+    (
+        "related",
+        "",
+        "أفادت مصادر أمنية بأن خلية موالية لتنظيم داعش كانت تتلقى أموالها في شكل تحويلات صغيرة عبر الهاتف النقال، توزع على محافظ مالية باسم أقارب أعضائها.",
+        "ISIS cell paid by small transfers over mobile phones (Maghreb «الهاتف النقال»)",
+    ),
+    (
+        "related",
+        "",
+        "قال مسؤول صومالي إن حركة الشباب تجبي الإتاوات من أصحاب المتاجر عبر محافظ الموبايل، ثم تنقلها إلى حسابات يديرها قادتها.",
+        "al-Shabaab levies collected through mobile wallets",
+    ),
+    (
+        "related",
+        "",
+        "حذر خبير أمني من أن الجماعات المتطرفة في المنطقة تلجأ إلى المحافظ الذكية وتطبيقات الدفع لتفادي رقابة البنوك.",
+        "extremist groups and smart wallets / payment apps, no financing word",
+    ),
+    (
+        "related",
+        "",
+        "وجهت النيابة إلى الموقوف تهمة نشر دعوات للتبرع على فيسبوك وواتساب لصالح مقاتلي تنظيم الدولة المحتجزين، مع أرقام حسابات لتلقي المبالغ.",
+        "donation appeals on Facebook and WhatsApp for ISIS fighters",
+    ),
+    (
+        "related",
+        "",
+        "رصدت التحقيقات حسابات على الانستقرام والتيك توك يديرها متطرفون تنشر نداءات لجمع التبرعات بدعوى مساعدة الأرامل، فيما تذهب الأموال إلى شراء السلاح.",
+        "extremists' appeals for donations on Instagram and TikTok (colloquial spellings)",
+    ),
+    (
+        "related",
+        "",
+        "أدانت المحكمة شابا كان يرسل أموالا عبر الانترنيت إلى عناصر في جماعة بوكو حرام، وقضت بسجنه ست سنوات.",
+        "money sent over the internet to Boko Haram (Maghreb «الانترنيت», verb form)",
+    ),
+    (
+        "related",
+        "",
+        "قالت منصة لتداول العملات المشفرة إنها أوقفت حسابات بعد رصد تدفقات مشبوهة نحو شبكات تمويل محظورة وجهات خاضعة لعقوبات دولية.",
+        "exchange's suspicious flows to prohibited financing networks and sanctioned parties",
+    ),
+    (
+        "related",
+        "",
+        "أظهر تحليل لسلسلة الكتل أن محافظ تيثر جمدتها الشركة كانت تستقبل مبالغ من أطراف معاقبة، بينها منصة أدرجتها الخزانة الأمريكية على قائمة العقوبات.",
+        "tether wallets receiving from sanctioned parties and a listed exchange",
+    ),
+    (
+        "none",
+        "",
+        "أطلقت شركة اتصالات خدمة محفظة الهاتف التي تتيح للعمال المغتربين تحويل رواتبهم إلى ذويهم عبر الجوال بتكلفة زهيدة.",
+        "ordinary mobile-money remittance service",
+    ),
+    (
+        "none",
+        "",
+        "حصلت شركة ناشئة في التكنولوجيا المالية على تمويل بقيمة عشرة ملايين دولار لتوسيع خدمات الدفع عبر الموبايل والمحافظ الرقمية في الأرياف.",
+        "fintech funding round for mobile payments",
+    ),
+    (
+        "none",
+        "",
+        "دعت جمعية خيرية متابعيها على واتساب وفيسبوك إلى التبرع عبر روابط الدفع لمساعدة العائلات المتضررة من السيول.",
+        "ordinary charity appeal on messaging apps with payment links",
+    ),
+    (
+        "none",
+        "",
+        "تداول مستخدمون على تيك توك وإنستغرام مقاطع للهجوم الذي تبنته جماعة إرهابية، وطالبت السلطات بحذفها.",
+        "terrorist attack videos on social media, no money",
+    ),
+    (
+        "none",
+        "",
+        "أطلق مصرف محلي خدمة التحويل عبر الإنترنت لعملائه في الخارج، مع رسوم مخفضة على الحوالات الإلكترونية طوال شهر رمضان.",
+        "ordinary bank launching internet transfers",
+    ),
+    (
+        "none",
+        "",
+        "حذرت الشرطة من عصابة تنتحل صفة جمعيات خيرية على واتساب لجمع تبرعات وهمية وتطلب تحويلها إلى محافظ إلكترونية.",
+        "fake-charity scam over WhatsApp and e-wallets, no terrorism, no crypto",
+    ),
+    (
+        "none",
+        "",
+        "تراجع سعر البيتكوين بعد أن أعلنت واشنطن فرض عقوبات جديدة على قطاع الطاقة الروسي، وسط تقلبات في أسواق الأسهم.",
+        "bitcoin price after new sanctions (sanctions as news, no sanctioned party)",
+    ),
+    (
+        "none",
+        "",
+        "أكد البرلمان أن تداول العملات الرقمية محظور على المنصات غير المرخصة، ونص القانون الجديد على عقوبات بالسجن والغرامة للمخالفين.",
+        "crypto banned with legal penalties (محظور and عقوبات in their ordinary sense)",
+    ),
+    (
+        "none",
+        "",
+        "تلزم اللائحة الجديدة منصات الأصول الافتراضية بمطابقة أسماء العملاء مع قوائم العقوبات قبل فتح الحسابات.",
+        "compliance: screening customers against sanctions lists",
+    ),
+    (
+        "related",
+        "",
+        "Investigators said the network moved money to al-Shabaab commanders through mobile wallets registered to relatives.",
+        "English: al-Shabaab funded through mobile wallets",
+    ),
+    (
+        "related",
+        "",
+        "The exchange reported flows in bitcoin to sanctioned entities and prohibited financing networks.",
+        "English: exchange flows to sanctioned entities",
+    ),
+    (
+        "related",
+        "",
+        "La police a démantelé un réseau qui collectait des dons en ligne sur WhatsApp au profit de combattants de l'État islamique.",
+        "French: online donations on WhatsApp for ISIS fighters",
+    ),
+    (
+        "none",
+        "",
+        "A telecom operator launched a mobile money service that lets migrant workers send money home cheaply.",
+        "English: ordinary mobile-money service",
+    ),
+    (
+        "none",
+        "",
+        "Bitcoin fell after the regulator sanctioned a crypto exchange for misleading investors.",
+        "English: a regulator 'sanctioned' (penalised) an exchange",
+    ),
 ]
 
 

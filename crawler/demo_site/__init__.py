@@ -12,6 +12,7 @@ crawl does with each linked URL. Nothing starts at import time.
 """
 
 from .manifest import ExpectedPage, expected_pages
+from .model import DATED_AS_OF
 from .server import DemoSite, RequestRecord
 
-__all__ = ["DemoSite", "ExpectedPage", "RequestRecord", "expected_pages"]
+__all__ = ["DATED_AS_OF", "DemoSite", "ExpectedPage", "RequestRecord", "expected_pages"]

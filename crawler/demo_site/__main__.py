@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import tempfile
 import threading
 from pathlib import Path
@@ -17,9 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bench", type=int, default=0, metavar="N", help="also serve N generated pages")
     parser.add_argument("--slow-seconds", type=float, default=5.0, help="delay of the slow-page trap")
     parser.add_argument("--sources", type=Path, help="where to write the sources file (default: a temp dir)")
+    parser.add_argument(
+        "--today",
+        type=datetime.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the site is dated for: its newest stories are from the day before (default: today, UTC)",
+    )
     args = parser.parse_args(argv)
 
-    site = DemoSite(args.host, args.port, slow_seconds=args.slow_seconds, bench_articles=args.bench)
+    site = DemoSite(
+        args.host, args.port, slow_seconds=args.slow_seconds, bench_articles=args.bench, today=args.today
+    )
     with site:
         path = args.sources or Path(tempfile.mkdtemp(prefix="raqib-demo-")) / "sources.yaml"
         site.write_sources(path)

@@ -63,7 +63,7 @@ class BenchPages:
             text="\n".join(paragraphs),
             published=self.published(i),
             dates=("meta", "jsonld"),
-            visible_date="",
+            date_style="",
             encoding="utf-8",
             first_line="",
             comments=lead.comments[:1],

@@ -30,6 +30,7 @@ non-Arabic pages are not classified, so compare topics only where `language == "
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 from .chrome_corpus import corpus_entries, corpus_outlets
@@ -164,18 +165,22 @@ def build_manifest(content: SiteContent, links: SiteLinks) -> list[ExpectedPage]
     return pages
 
 
-def expected_pages(base_url: str, other_base_url: str | None = None) -> list[ExpectedPage]:
-    """The manifest for a site running at `base_url` (other hosts are derived from its port)."""
+def expected_pages(
+    base_url: str, other_base_url: str | None = None, *, today: date | None = None
+) -> list[ExpectedPage]:
+    """The manifest for a site running at `base_url` (other hosts are derived from its port), dated for
+    `today` (default: today in UTC; pass the site's own `DemoSite.today`, its URLs carry dates)."""
     links = SiteLinks.for_base(base_url, other_base_url)
-    return build_manifest(load_content(), links) + corpus_manifest(links.base)
+    content = load_content(today)
+    return build_manifest(content, links) + corpus_manifest(links.base, content.today)
 
 
-def corpus_manifest(base_url: str) -> list[ExpectedPage]:
+def corpus_manifest(base_url: str, today: date | None = None) -> list[ExpectedPage]:
     """The chrome corpus's pages: stories stored (variants as duplicates of their canonical page), pages
     without a story expected to flag nothing."""
     outlets = {o.key: o for o in corpus_outlets()}
     pages = []
-    for e in (e for e in corpus_entries(base_url) if e.linked):
+    for e in (e for e in corpus_entries(base_url, today) if e.linked):
         p, outlet = e.page, outlets[e.page.outlet]
         probe = {"story": outlet.style, "chrome_only": "only"}.get(e.role, e.role)
         probe = f"variant_{probe}" if e.expect == "duplicate_url" else probe

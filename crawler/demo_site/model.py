@@ -2,12 +2,17 @@
 
 Everything the server, the feeds and the manifest say about a page comes from one `Entry`, so the
 three can never disagree about which URL is a trap and where it is linked.
+
+The site lives in the present: data/articles.yaml is dated as the site looks on `DATED_AS_OF` (its
+newest stories from the day before), and a site that runs on another day moves every date by the
+same number of days (`load_content(today)`): URLs, feeds, sitemaps, pages and visible dates alike.
+A new user's demo is fresh whenever it runs; tests pin `today` to keep fixed dates.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from importlib import resources
 
@@ -38,6 +43,10 @@ KINDS = PAGE_KINDS | {
     "png",
     "empty",
 }
+# The day data/articles.yaml's dates are written for: on it, the site looks exactly as the file says.
+DATED_AS_OF = date(2024, 3, 18)
+# How a page whose only date is the visible text writes it (pages.visible_date renders each).
+DATE_STYLES = {"", "weekday", "levant", "maghreb", "hijri"}
 ENCODINGS = {"utf-8", "cp1256-declared-utf8", "cp1256-declared-latin1", "cp1256-undeclared", "iso-8859-6"}
 
 
@@ -82,7 +91,7 @@ class Entry:
     amp: bool = False
     print_link: bool = False
     dates: tuple[str, ...] = ("meta", "jsonld")  # where the machine-readable date appears
-    visible_date: str = ""  # overrides the generated visible Arabic date
+    date_style: str = ""  # a visible date in another style than the outlet's own (DATE_STYLES)
     encoding: str = "utf-8"
     comments: tuple[Comment, ...] = ()
     trap: str = ""
@@ -141,6 +150,11 @@ class Entry:
 class SiteContent:
     outlets: dict[str, Outlet]
     entries: tuple[Entry, ...]
+    today: date = DATED_AS_OF  # the day the site runs on; every date is moved by today - DATED_AS_OF
+
+    def moved(self, when: datetime) -> datetime:
+        """A fixed moment of the site as written (DATED_AS_OF), moved to the day the site runs on."""
+        return when + (self.today - DATED_AS_OF)
 
     @cached_property
     def by_id(self) -> dict[str, Entry]:
@@ -158,9 +172,14 @@ class SiteContent:
         return [e for e in self.listed(outlet, "listing") if e.section == section]
 
 
-def _entry(raw: dict) -> Entry:
+def utc_today() -> date:
+    """Today in UTC: on it the newest stories (the day before, local time east of UTC) are all past."""
+    return datetime.now(UTC).date()
+
+
+def _entry(raw: dict, shift: timedelta) -> Entry:
     raw = dict(raw)
-    raw["published"] = datetime.fromisoformat(raw["published"])
+    raw["published"] = datetime.fromisoformat(raw["published"]) + shift
     raw["comments"] = tuple(Comment(**c) for c in raw.get("comments", ()))
     for key in ("listed_in", "dates"):
         if key in raw:
@@ -168,6 +187,8 @@ def _entry(raw: dict) -> Entry:
     entry = Entry(**raw)
     if entry.kind not in KINDS:
         raise ValueError(f"demo site entry {entry.id}: unknown kind {entry.kind!r}")
+    if entry.date_style not in DATE_STYLES:
+        raise ValueError(f"demo site entry {entry.id}: unknown date style {entry.date_style!r}")
     if entry.encoding not in ENCODINGS:
         raise ValueError(f"demo site entry {entry.id}: unknown encoding {entry.encoding!r}")
     unknown = set(entry.listed_in) - set(CHANNEL_SOURCE)
@@ -176,8 +197,10 @@ def _entry(raw: dict) -> Entry:
     return entry
 
 
-def load_content() -> SiteContent:
-    """Read the package data (called when a site is built, never at import time)."""
+def load_content(today: date | None = None) -> SiteContent:
+    """Read the package data (called when a site is built, never at import time), dated for a site
+    running on ``today`` (default: today in UTC)."""
+    today = today or utc_today()
     data = resources.files(__package__) / "data"
     outlets_raw = yaml.safe_load((data / "outlets.yaml").read_text(encoding="utf-8"))["outlets"]
     outlets = {
@@ -188,8 +211,8 @@ def load_content() -> SiteContent:
         for key, raw in outlets_raw.items()
     }
     articles = yaml.safe_load((data / "articles.yaml").read_text(encoding="utf-8"))["articles"]
-    entries = tuple(_entry(raw) for raw in articles)
+    entries = tuple(_entry(raw, today - DATED_AS_OF) for raw in articles)
     ids = [e.id for e in entries]
     if len(ids) != len(set(ids)):
         raise ValueError("demo site: duplicate entry ids in articles.yaml")
-    return SiteContent(outlets=outlets, entries=entries)
+    return SiteContent(outlets=outlets, entries=entries, today=today)

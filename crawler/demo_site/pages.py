@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -40,6 +40,49 @@ MONTHS_EN = (
     "October",
     "November",
     "December",
+)
+# The same months as Levantine and Moroccan outlets name them, and the Hijri months.
+MONTHS_LEVANT = (
+    "كانون الثاني",
+    "شباط",
+    "آذار",
+    "نيسان",
+    "أيار",
+    "حزيران",
+    "تموز",
+    "آب",
+    "أيلول",
+    "تشرين الأول",
+    "تشرين الثاني",
+    "كانون الأول",
+)
+MONTHS_MAGHREB = (
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "ماي",
+    "يونيو",
+    "يوليوز",
+    "غشت",
+    "شتنبر",
+    "أكتوبر",
+    "نونبر",
+    "دجنبر",
+)
+MONTHS_HIJRI = (
+    "محرم",
+    "صفر",
+    "ربيع الأول",
+    "ربيع الآخر",
+    "جمادى الأولى",
+    "جمادى الآخرة",
+    "رجب",
+    "شعبان",
+    "رمضان",
+    "شوال",
+    "ذو القعدة",
+    "ذو الحجة",
 )
 WEEKDAYS_AR = ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد")
 PAGE_SIZE = 3  # teasers per listing page: small, so that sections really paginate
@@ -115,11 +158,23 @@ class Rendered:
     content_type: str
 
 
+def styled_date(d: date, style: str) -> str:
+    """A day as pages that show no machine-readable date write it, e.g. «الخميس 4 رمضان 1445 هـ»."""
+    weekday = WEEKDAYS_AR[d.weekday()]
+    if style == "hijri":
+        from hijridate import Gregorian  # Umm al-Qura, the table the extractor reads Hijri dates with
+
+        h = Gregorian(d.year, d.month, d.day).to_hijri()
+        return f"{weekday} {h.day} {MONTHS_HIJRI[h.month - 1]} {h.year} هـ"
+    months = {"levant": MONTHS_LEVANT, "maghreb": MONTHS_MAGHREB}.get(style, MONTHS_AR)
+    return f"{weekday} {d.day} {months[d.month - 1]} {d.year}"
+
+
 def visible_date(e: Entry) -> str:
     """The date as a reader sees it; the style differs per outlet and language, like real sites."""
-    if e.visible_date:
-        return e.visible_date
     d = e.published
+    if e.date_style:
+        return styled_date(d.date(), e.date_style)
     if e.language == "en":
         return f"{MONTHS_EN[d.month - 1]} {d.day}, {d.year}"
     if e.language == "fa":
@@ -149,14 +204,17 @@ class Renderer:
             trim_blocks=False,
             keep_trailing_newline=True,
         )
+        today = content.today
         self.env.globals.update(
             base=self.base,
             path=links.path,
             link=links.path,
             visible_date=visible_date,
-            year=2024,
-            today_label="الأحد، 17 مارس 2024",
+            year=today.year,
+            today_label=f"{WEEKDAYS_AR[today.weekday()]}، {today.day} {MONTHS_AR[today.month - 1]} {today.year}",
         )
+        # The feeds were last built, and the sitemaps last changed, late on the newest stories' day.
+        self.built = content.moved(datetime(2024, 3, 17, 23, 0, tzinfo=UTC))
 
     def url(self, e: Entry) -> str:
         return self.links.url(e)
@@ -325,7 +383,8 @@ class Renderer:
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8")
 
     def other_host_page(self) -> Rendered:
-        html = self.env.get_template("other_host.html.j2").render()
+        published = self.content.moved(datetime.fromisoformat("2024-03-08T10:00:00+04:00"))
+        html = self.env.get_template("other_host.html.j2").render(published=published.isoformat())
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8")
 
     # --- feeds and sitemaps -----------------------------------------------------------------------------
@@ -352,7 +411,7 @@ class Renderer:
             outlet=outlet,
             title=outlet.name,
             self_url=f"{self.base}/{outlet_key}/rss.xml",
-            build_date=format_datetime(datetime(2024, 3, 17, 23, 0, tzinfo=UTC)),
+            build_date=format_datetime(self.built),
             items=self._items(outlet_key, "rss"),
         )
         return Rendered(xml.encode("utf-8"), "application/rss+xml; charset=utf-8")
@@ -366,7 +425,7 @@ class Renderer:
             outlet=outlet,
             title="@@TITLE@@",
             self_url=f"{self.base}/{outlet_key}/rss-breaking.xml",
-            build_date=format_datetime(datetime(2024, 3, 17, 23, 0, tzinfo=UTC)),
+            build_date=format_datetime(self.built),
             items=self._items(outlet_key, "breaking", [*listed, tail]),
         )
         xml = xml.replace("@@TITLE@@", f"{outlet.name} - عاجل & مباشر", 1)
@@ -380,7 +439,7 @@ class Renderer:
         xml = self.env.get_template("atom.xml.j2").render(
             outlet=outlet,
             self_url=f"{self.base}/{outlet_key}/atom.xml",
-            updated=items[0]["iso"] if items else "2024-03-17T00:00:00+00:00",
+            updated=items[0]["iso"] if items else self.built.isoformat(),
             items=items,
         )
         return Rendered(xml.encode("utf-8"), "application/atom+xml; charset=utf-8")
@@ -425,6 +484,7 @@ class Renderer:
         return Rendered(xml.encode("utf-8"), "application/xml; charset=utf-8")
 
     def sitemap_index(self, outlet_key: str, children: list[str]) -> Rendered:
-        sitemaps = [{"loc": self.base + child, "lastmod": "2024-03-17T23:00:00+02:00"} for child in children]
+        lastmod = self.built.isoformat()
+        sitemaps = [{"loc": self.base + child, "lastmod": lastmod} for child in children]
         xml = self.env.get_template("sitemap_index.xml.j2").render(sitemaps=sitemaps)
         return Rendered(xml.encode("utf-8"), "application/xml; charset=utf-8")

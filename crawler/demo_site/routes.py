@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 from .bench import BenchPages
@@ -84,7 +85,7 @@ class SiteApp:
         self.amp_paths = {e.amp_path: e for e in site_entries if e.amp and e.outlet == "nile"}
         self.print_paths = {e.print_path: e for e in site_entries if e.print_link}
         self._cache: dict[tuple[str, str], Response] = {}
-        self.corpus = CorpusRoutes(links.base)
+        self.corpus = CorpusRoutes(links.base, content.today)
 
     def robots_txt(self) -> bytes:
         base = self.links.base
@@ -222,8 +223,8 @@ class CorpusRoutes:
     """The chrome corpus (`chrome_corpus.py`) under /corpus/<outlet>/…: its pages and one feed or news
     sitemap per outlet. Built once per site (pages are dated relative to the day the site starts)."""
 
-    def __init__(self, base_url: str) -> None:
-        entries = corpus_entries(base_url)
+    def __init__(self, base_url: str, today: date | None = None) -> None:
+        entries = corpus_entries(base_url, today)
         self.pages = {e.page.path: e.page.html.encode("utf-8") for e in entries}
         self.feeds = corpus_feeds(base_url, entries)
 

@@ -7,12 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
 from .links import SiteLinks
-from .model import load_content
+from .model import load_content, utc_today
 from .routes import OtherHostApp, Response, SiteApp
 from .sources_file import sources_yaml
 
@@ -106,6 +107,9 @@ class DemoSite:
     The "other host" server (default 127.0.0.2) binds the same port as the site, so URLs on it can be
     derived from `base_url` alone (see `expected_pages`). It answers everything and records every request:
     a polite crawler of this site never reaches it.
+
+    The site is dated for the day it runs on, ``today`` (default: today in UTC, when the site is
+    built): its newest stories are from the day before (see model.py). Tests pin it.
     """
 
     def __init__(
@@ -116,7 +120,9 @@ class DemoSite:
         slow_seconds: float = 5.0,
         bench_articles: int = 0,
         other_host: str = "127.0.0.2",
+        today: date | None = None,
     ) -> None:
+        self.today = today or utc_today()
         self.host = host
         self.port = port
         self.slow_seconds = slow_seconds
@@ -133,7 +139,7 @@ class DemoSite:
     def start(self) -> DemoSite:
         if self._servers:
             return self
-        content = load_content()
+        content = load_content(self.today)
         main, other = self._bind()
         port = main.server_address[1]
         self._links = SiteLinks(

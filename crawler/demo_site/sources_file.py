@@ -81,7 +81,7 @@ def sources_yaml(base_url: str, *, download_timeout: float = 2.0, bench_articles
             "politeness": dict(politeness),
         }
         if spec.kind == "sitemap":
-            record["max_age_days"] = 36500  # demo dates are fixed in 2023-2024: keep them all
+            record["max_age_days"] = 36500  # tests pin the site to 2024 (model.DATED_AS_OF): keep them all
         if spec.kind == "listing":
             record["link_pattern"] = spec.link_pattern
             record["max_pages"] = MAX_PAGES

@@ -223,7 +223,7 @@ def test_crawl_into_postgresql_twice_stores_once(demo_site: DemoSite, tmp_path: 
     # Only transient failures (timeouts, 5xx) are worth another try.
     from crawler.demo_site import expected_pages
 
-    transient = {p.path for p in expected_pages(demo_site.base_url) if p.expect in ("timeout", "http_500")}
+    transient = {p.path for p in expected_pages(demo_site.base_url, today=demo_site.today) if p.expect in ("timeout", "http_500")}
     assert not [r.path for r in demo_site.requests if "/nile/20" in r.path and r.path not in transient]
     engine = make_engine(pg_schema_url)
     try:

@@ -24,7 +24,7 @@ MOJIBAKE = re.compile(r"[ØÙÚÛ][\x80-\xff]|Ã.|\ufffd")
 
 @pytest.fixture(scope="module")
 def manifest(demo_site: Any) -> list[ExpectedPage]:
-    return expected_pages(demo_site.base_url)
+    return expected_pages(demo_site.base_url, today=demo_site.today)
 
 
 def pages(manifest: list[ExpectedPage], *expects: str) -> list[ExpectedPage]:
@@ -177,19 +177,19 @@ def test_persian_and_english_pages_keep_their_language_and_only_english_is_class
 def test_comments_and_sidebars_are_not_article_text(crawled: dict[str, Any], demo_site: Any) -> None:
     from crawler.demo_site.model import load_content
 
-    content = load_content()
+    content = load_content(demo_site.today)
     entries = [e for e in content.entries if e.comments and e.expect == "stored"]
     assert entries
     with crawled["sessions"]() as session:
         for entry in entries:
-            page = next(p for p in expected_pages(demo_site.base_url) if p.title == entry.title and p.expect == "stored")
+            page = next(p for p in expected_pages(demo_site.base_url, today=demo_site.today) if p.title == entry.title and p.expect == "stored")
             article = article_for(session, page.url)
             assert article is not None
             for comment in entry.comments:
                 assert comment.text not in article.text, f"a reader comment leaked into {page.url}"
         headlines = {e.title for e in content.entries if e.topic in ("core", "related")}
         for entry in (e for e in content.entries if e.trap == "sidebar"):
-            page = next(p for p in expected_pages(demo_site.base_url) if p.title == entry.title)
+            page = next(p for p in expected_pages(demo_site.base_url, today=demo_site.today) if p.title == entry.title)
             article = article_for(session, page.url)
             assert article is not None and article.classification is not None
             leaked = [h for h in headlines if h in article.text]
@@ -214,7 +214,7 @@ def test_topics_of_arabic_articles_match_the_analysts_reading(crawled: dict[str,
     assert confusion[("core", "core")] >= 5
 
 
-def test_every_source_reports_what_it_listed(crawled: dict[str, Any]) -> None:
+def test_every_source_reports_what_it_listed(crawled: dict[str, Any], demo_site: Any) -> None:
     """Per-source stats feed the digest's source health: a source is judged by what it listed."""
     from crawler.sources import load_sources
 
@@ -224,8 +224,8 @@ def test_every_source_reports_what_it_listed(crawled: dict[str, Any]) -> None:
         assert stats.get(f"raqib/source/{source.name}/links", 0) > 0, source.name
         if source.kind != "listing":
             newest = stats[f"raqib/source/{source.name}/newest_listed"]
-            if source.group == "corpus":  # the chrome corpus is dated relative to today
-                assert date.fromisoformat(newest[:10]) >= date.today() - timedelta(days=3), source.name
+            if source.group == "corpus":  # the chrome corpus is dated relative to the site's today
+                assert date.fromisoformat(newest[:10]) >= demo_site.today - timedelta(days=3), source.name
             else:
                 assert newest.startswith("2024-03"), source.name
 

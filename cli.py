@@ -2,6 +2,7 @@
 
 Each package contributes its subcommands through a ``register(subparsers)`` function in its
 ``commands`` module, so this file only assembles them and turns failures into one-line errors.
+A command that spans packages lives beside this file (``demo_command``: a crawl, then a digest).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 
 # Order is the order `raqib --help` lists the command groups in.
 COMMAND_MODULES = (
-    "crawler.commands",  # demo, crawl, extract, sources
+    "demo_command",  # demo: crawls, then writes a digest, so in no one package
+    "crawler.commands",  # crawl, extract, sources
     "classifiers.commands",  # classify, eval
     "storage.commands",  # db, reclassify
     "digests.commands",  # digest

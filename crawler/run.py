@@ -89,7 +89,9 @@ def run_crawl(
         learner.close()
     for crawler in crawlers:
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        if reason not in (None, "finished"):
+        # No reason at all: the spider never ran (a SIGTERM during start-up, as the daemon sends at
+        # its time limit, stops Scrapy before any spider opens). That crawl did not finish.
+        if reason != "finished":
             status = "failed" if status == "finished" else status
     engine = make_engine(database_url)
     try:

@@ -86,6 +86,9 @@ def run_crawl(
         status = "killed"
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+    try:
+        learner.drain()
+    finally:
         learner.close()
     for crawler in crawlers:
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from crawler.chrome.overrides import ExtractOverride
 from crawler.chrome.templates import DEFAULT_THRESHOLD, Candidate
 
 logger = logging.getLogger(__name__)
+MAX_PENDING = 20_000  # pages of this crawl that a block learned later may still be stripped from
 MAX_SINGLETONS_SAVED = 2000  # blocks seen on one story only: the most recent are kept for the next crawl
 
 
@@ -34,6 +35,7 @@ class _Pending:
     url_hash: str
     host: str
     units: frozenset[int]
+    applied: frozenset[int] = frozenset()  # learned blocks already stripped from the stored body
 
 
 @dataclass
@@ -46,6 +48,8 @@ class TemplateLearner:
     _snapshots: dict[str, tuple[int, frozenset[int]]] = field(default_factory=dict)
     _pending: list[_Pending] = field(default_factory=list)
     _loading: dict[str, asyncio.Future] = field(default_factory=dict)
+    # One finish at a time: spiders closing together must not take each other's pending pages.
+    _finishing: asyncio.Lock = field(default_factory=asyncio.Lock)
     _sessions: Any = None
     _engine: Any = None
 
@@ -137,14 +141,16 @@ class TemplateLearner:
         from storage.db import unit_of_work
         from storage.templates import article_for_recleaning, replace_body
 
-        recleaned, missing = 0, []
+        recleaned, again = 0, []
+        # Found pages stay pending with what was applied: a block learned later may be theirs too.
         classifier = None
         for pending, chrome in recheck:
             with unit_of_work(self._session_factory()) as session:
                 article = article_for_recleaning(session, pending.url_hash)
                 if article is None:
-                    missing.append((pending, chrome))
+                    again.append(pending)
                     continue
+                again.append(replace(pending, applied=pending.applied | frozenset(chrome)))
                 text, dropped = strip_lines(article.text, chrome)
                 if not dropped:
                     continue
@@ -157,28 +163,51 @@ class TemplateLearner:
                     decision = classifier.classify(text, title=article.title, language=article.language).to_dict()
                 replace_body(session, article.id, text, decision)
                 recleaned += 1
-        return recleaned, missing
+        return recleaned, again
+
+    def _take_pending(self) -> tuple[dict[str, list], list[tuple[_Pending, dict[int, str]]]]:
+        changes = self._changes()
+        recheck, waiting = [], []
+        for pending in self._pending:
+            memory = self.memories[pending.host]
+            chrome = {
+                fp: memory.learned_now[fp]
+                for fp in pending.units - pending.applied
+                if fp in memory.learned_now
+            }
+            # A page none of whose blocks is chrome yet may hold one that a later page teaches.
+            (recheck if chrome else waiting).append((pending, chrome) if chrome else pending)
+        self._pending = waiting[-MAX_PENDING:]
+        return changes, recheck
 
     async def finish(self, stats: Any = None) -> None:
         """Save what was learned and re-clean this crawl's bodies that now hold learned chrome."""
         if not self.enabled or not self.memories:
             return
-        changes = self._changes()
-        recheck, keep = [], []
-        for pending in self._pending:
-            memory = self.memories[pending.host]
-            chrome = {fp: memory.learned_now[fp] for fp in pending.units if fp in memory.learned_now}
-            (recheck if chrome else keep).append((pending, chrome))
-        self._pending = []
-        try:
-            recleaned, missing = await asyncio.to_thread(self._save, changes, recheck)
-        except Exception as exc:  # noqa: BLE001 - learning is an aid; the crawl's articles are stored
-            logger.warning("template blocks could not be saved: %s", exc)
-            return
-        # Articles another spider of this run has not flushed yet: tried again when it closes.
-        self._pending.extend(p for p, _ in missing)
+        async with self._finishing:
+            changes, recheck = self._take_pending()
+            try:
+                recleaned, again = await asyncio.to_thread(self._save, changes, recheck)
+            except Exception as exc:  # noqa: BLE001 - learning is an aid; the crawl's articles are stored
+                logger.warning("template blocks could not be saved: %s", exc)
+                return
+            # Pages not stored yet (another spider's) and pages cleaned now: looked at again later.
+            self._pending.extend(again)
+            del self._pending[:-MAX_PENDING]
         if stats is not None:
             stats.inc_value("raqib/chrome/template/recleaned", recleaned)
+
+    def drain(self) -> int:
+        """After every spider has closed (and stored): the last pages still waiting are re-cleaned."""
+        if not self.enabled or not self.memories:
+            return 0
+        changes, recheck = self._take_pending()
+        try:
+            recleaned, _ = self._save(changes, recheck)  # pages still not stored now never will be
+        except Exception as exc:  # noqa: BLE001 - learning is an aid; the crawl's articles are stored
+            logger.warning("template blocks could not be saved: %s", exc)
+            return 0
+        return recleaned
 
     def close(self) -> None:
         if self._engine is not None:

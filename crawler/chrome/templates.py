@@ -14,10 +14,13 @@ the fingerprints they send back; storage keeps it between crawls.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .dom import BLOCK_TAGS, SKIP_TAGS, remove, tag, text_of
-from .textnorm import fingerprint, words
+from .textnorm import fingerprint, normalizer, words
+
+_SPACES = re.compile(r"[ \t]{2,}")
 
 MIN_UNIT_WORDS = 4  # shorter texts («مشاركة», a date) say nothing about a template
 DEFAULT_THRESHOLD = 3  # distinct stories a block must appear on to be chrome
@@ -122,24 +125,46 @@ class TemplateMemory:
 
 
 def strip_lines(text: str, chrome: dict[int, str]) -> tuple[str, int]:
-    """Drop the lines of a stored body that are learned chrome (whole, or made only of chrome texts)."""
+    """Remove learned chrome from a stored body: whole lines, and chrome texts inside a line (a table
+    layout flattens a whole page into one line). Returns the text and how many pieces were removed."""
     if not chrome or not text:
         return text, 0
-    texts = [t for t in chrome.values() if t]
+    patterns = [_pattern(t) for t in chrome.values() if t]
     kept, dropped = [], 0
     for line in text.split("\n"):
         tokens = words(line)
-        if tokens and len(tokens) >= MIN_UNIT_WORDS:
+        if len(tokens) >= MIN_UNIT_WORDS:
             if fingerprint(tokens) in chrome:
                 dropped += 1
                 continue
-            joined = " ".join(tokens)
-            rest = joined
-            for t in texts:
-                if t in rest:
-                    rest = rest.replace(t, " ")
-            if rest != joined and len(rest.split()) < MIN_UNIT_WORDS:
-                dropped += 1
-                continue
+            line, n = _cut(line, patterns)
+            if n:
+                dropped += n
+                if len(words(line)) < MIN_UNIT_WORDS:
+                    continue
         kept.append(line)
     return "\n".join(kept), dropped
+
+
+def _pattern(sample: str) -> re.Pattern[str]:
+    # Over the normaliser's flat text, where every non-word character is a space or a sentence end.
+    return re.compile(r"(?<!\w)" + r"[\s.]+".join(map(re.escape, sample.split())) + r"(?!\w)")
+
+
+def _cut(line: str, patterns: list[re.Pattern[str]]) -> tuple[str, int]:
+    """Cut every occurrence of the chrome texts out of ``line``, mapped back to its original characters."""
+    norm = normalizer()(line)
+    spans = []
+    for pattern in patterns:
+        spans += [norm.to_original(m.start(), m.end()) for m in pattern.finditer(norm.flat)]
+    if not spans:
+        return line, 0
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start >= pos:
+            out.append(line[pos:start])
+            pos = end
+        else:
+            pos = max(pos, end)
+    out.append(line[pos:])
+    return _SPACES.sub(" ", "".join(out)).strip(), len(spans)

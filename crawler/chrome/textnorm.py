@@ -17,7 +17,7 @@ _NON_WORD = re.compile(r"[^\w]+|_+")
 
 
 @functools.lru_cache(maxsize=1)
-def _normalizer() -> Normalizer:
+def normalizer() -> Normalizer:
     # Building the translation table costs a few milliseconds: once per process.
     return Normalizer()
 
@@ -28,7 +28,7 @@ def words(text: str) -> list[str]:
         return []
     if len(text) <= _CACHED_CHARS:
         return list(_short_words(text))
-    return _NON_WORD.sub(" ", _normalizer().text(text)).split()
+    return _NON_WORD.sub(" ", normalizer().text(text)).split()
 
 
 def count(text: str) -> int:
@@ -42,7 +42,7 @@ _CACHED_CHARS = 200
 @functools.lru_cache(maxsize=65536)
 def _short_words(text: str) -> tuple[str, ...]:
     # Menus, labels, box headlines and footers repeat on every page of an outlet: normalise them once.
-    return tuple(_NON_WORD.sub(" ", _normalizer().text(text)).split())
+    return tuple(_NON_WORD.sub(" ", normalizer().text(text)).split())
 
 
 def fingerprint(tokens: list[str] | tuple[str, ...]) -> int:

@@ -326,6 +326,9 @@ class _Builder:
             "share": SHARE_BUTTONS,
             "footer": raw.get("footer", []),
             "promo": raw.get("promo", []),
+            # An unlabelled box among the story's own paragraphs, in their markup: only the outlet's
+            # template, learned across its pages, tells it from the story.
+            "in_article": raw.get("in_article", []),
         }
         page_html = _env().get_template(f"corpus/{style}.html.j2").render(**ctx)
         story = tuple(sentences)
@@ -359,7 +362,7 @@ class _Builder:
                 candidates += [block["heading"], *(item["title"] for item in block["items"])]
         for c in ctx["comments"]:
             candidates += [c["name"], c["when"], c["text"]]
-        candidates += [*ctx["anonymous_comments"], *ctx["tags"], *ctx["footer"], *ctx["promo"]]
+        candidates += [*ctx["anonymous_comments"], *ctx["tags"], *ctx["footer"], *ctx["promo"], *ctx["in_article"]]
         shown = visible_text(page_html)
         story_text = " ".join([title, *story])
         seen: dict[str, None] = {}

@@ -79,11 +79,6 @@ class ExtractPipeline:
         result = analysis.extraction
         for reason, count in result.chrome_removed.items():
             stats.inc_value(f"raqib/chrome/removed/{reason}", count)
-        if result.status == "ok":
-            learned = learner.observe(page_url, item.url_hash, result.title or item.hint_title, result.template_units)
-            if learned:
-                stats.inc_value("raqib/chrome/template/new_blocks", learned)
-        result.template_units = []  # learnt from; not carried further down the pipeline
         item.extraction_status = result.status
         item.extraction_error = result.error
         item.title = result.title or item.hint_title
@@ -108,8 +103,13 @@ class ExtractPipeline:
                 item.aliases.append(item.canonical_url)
                 item.canonical_url = canonical
                 item.url_hash = url_hash(canonical)
+        units, result.template_units = result.template_units, []  # learnt from here, not carried on
         if result.status == "ok":
             stats.inc_value("raqib/extract/ok")
+            # After the canonical URL is settled: the stored row is found again by this hash.
+            learned = learner.observe(page_url, item.url_hash, result.title or item.hint_title, units)
+            if learned:
+                stats.inc_value("raqib/chrome/template/new_blocks", learned)
         else:
             stats.inc_value(f"raqib/extract/failed/{result.status}")
             self.crawler.signals.send_catch_log(

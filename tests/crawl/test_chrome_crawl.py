@@ -92,3 +92,54 @@ def test_a_later_crawl_starts_from_the_stored_template(tmp_path: Path) -> None:
 
     asyncio.run(first_crawl())
     assert asyncio.run(next_crawl()) == {101, 102}
+
+
+def test_blocks_learned_late_are_stripped_from_every_stored_page_of_the_crawl(tmp_path: Path) -> None:
+    """A block first seen on page 1 becomes chrome at page 3, another at page 5: both leave page 1,
+    whose body was stored (and judged) before either was known."""
+    from classifiers import load_classifier
+    from crawler.chrome.textnorm import fingerprint, words
+    from storage import repository as repo
+    from storage.db import make_engine, session_factory, unit_of_work
+    from storage.models import Article
+
+    db_url = f"sqlite:///{tmp_path / 'raqib.sqlite'}"
+    upgrade(db_url)
+    sessions = session_factory(make_engine(db_url))
+    promo = "ملف خاص كل أسبوع عن تمويل تنظيم داعش بالعملات المشفرة عبر محافظ البيتكوين"
+    footer = "تابعوا تحقيقاتنا عن شبكات غسل الأموال بالعملات الرقمية كل يوم جمعة"
+    blocks = {name: (fingerprint(words(t)), " ".join(words(t))) for name, t in (("promo", promo), ("footer", footer))}
+    classifier = load_classifier()
+
+    def body(i: int) -> str:
+        return f"أعلنت البلدية رقم {i} عن افتتاح حديقة عامة جديدة في الحي الشمالي للمدينة.\n{promo}\n{footer}"
+
+    with unit_of_work(sessions) as session:
+        for i in range(1, 6):
+            record = repo.ArticleRecord(
+                canonical_url=f"https://outlet.example/{i}", title=f"حديقة جديدة رقم {i}", text=body(i), language="ar",
+                classification=repo.ClassificationRecord.from_decision(classifier.classify(body(i), title="")),
+            )
+            repo.store_articles(session, [record])
+    hashes = {i: repo.url_hash(f"https://outlet.example/{i}") for i in range(1, 6)}
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(Classification.label).join(Article).where(Article.url_hash == hashes[1])) != "none"
+
+    async def crawl() -> None:
+        learner = TemplateLearner(db_url)
+        await learner.context_for("https://outlet.example/1", None)
+        for i in range(1, 6):
+            units = [(1000 + i, f"حديقه رقم {i}"), blocks["footer"]] + ([blocks["promo"]] if i in (1, 4, 5) else [])
+            learner.observe(f"https://outlet.example/{i}", hashes[i], f"حديقة جديدة رقم {i}", units)
+            if i == 3:  # a spider closes in the middle of the crawl: the footer is chrome by now
+                await learner.finish()
+        await learner.finish()
+        learner.close()
+
+    asyncio.run(crawl())
+    with sessions() as session:
+        first = session.scalar(select(Article).where(Article.url_hash == hashes[1]))
+        label = session.scalar(select(Classification.label).where(Classification.article_id == first.id))
+    assert promo not in first.text and footer not in first.text
+    assert first.text.startswith("أعلنت البلدية رقم 1")
+    assert label == "none"

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import TemplateBlock, utcnow
+from storage.models import Article, Classification, TemplateBlock, utcnow
+from storage.repository import ClassificationRecord, save_classification
 
 CHUNK = 500
 CANDIDATE_TTL = timedelta(days=30)  # a block not seen again in this long was a story's, not a template's
@@ -116,8 +117,6 @@ class StoredBody:
 
 
 def article_for_recleaning(session: Session, url_hash: str) -> StoredBody | None:
-    from storage.models import Article, Classification
-
     row = session.execute(
         select(Article.id, Article.title, Article.text, Article.language, Classification.id)
         .outerjoin(Classification, Classification.article_id == Article.id)
@@ -130,23 +129,9 @@ def article_for_recleaning(session: Session, url_hash: str) -> StoredBody | None
 
 def replace_body(session: Session, article_id: int, text: str, decision: dict | None) -> None:
     """A body re-cleaned after its outlet's template was learned, and its new classification."""
-    from storage.models import Article
-    from storage.repository import ClassificationRecord, save_classification
-
     article = session.get(Article, article_id)
     if article is None:
         return
     article.text = text
     if decision is not None:
-        save_classification(
-            session,
-            article_id,
-            ClassificationRecord(
-                label=decision["label"],
-                score=float(decision["score"]),
-                rules=list(decision.get("rules", [])),
-                matches=list(decision.get("matches", [])),
-                snippets=list(decision.get("snippets", [])),
-                rules_version=decision.get("rules_version", ""),
-            ),
-        )
+        save_classification(session, article_id, ClassificationRecord.from_decision(decision))

@@ -27,7 +27,9 @@ def words(text: str) -> list[str]:
     if not text:
         return []
     if len(text) <= _CACHED_CHARS:
-        return list(_short_words(text))
+        # str(): an lxml text result is a str subclass that keeps its whole document alive, and a
+        # cache key lives long.
+        return list(_short_words(str(text)))
     return _NON_WORD.sub(" ", normalizer().text(text)).split()
 
 
@@ -39,7 +41,7 @@ def count(text: str) -> int:
 _CACHED_CHARS = 200
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=8192)
 def _short_words(text: str) -> tuple[str, ...]:
     # Menus, labels, box headlines and footers repeat on every page of an outlet: normalise them once.
     return tuple(_NON_WORD.sub(" ", normalizer().text(text)).split())

@@ -25,6 +25,7 @@ def _setting_pairs(values: list[str]) -> dict[str, str]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from crawler.discover_cli import register_discover
     from crawler.extract_cli import register_extract
     from storage.location import add_db_argument
 
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_db_argument(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
-    sources = subparsers.add_parser("sources", help="list or check the configured sources")
+    sources = subparsers.add_parser("sources", help="list, check, discover or import sources")
     sources_sub = sources.add_subparsers(dest="sources_command", metavar="ACTION", required=True)
     s_list = sources_sub.add_parser("list", help="list the sources of a sources file")
     s_list.add_argument("--sources", type=Path, default=None, help="sources file (default: the packaged one)")
@@ -60,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s_check.add_argument("--timeout", type=float, default=20.0)
     s_check.add_argument("--json", action="store_true")
     s_check.set_defaults(func=cmd_sources_check)
+    register_discover(sources_sub)
 
     register_extract(subparsers)
 

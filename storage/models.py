@@ -196,4 +196,28 @@ class TemplateBlock(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+
+class PollValidator(Base):
+    """The HTTP validators (``ETag``, ``Last-Modified``) of a feed, sitemap or listing page, kept so the
+    next poll asks ``If-None-Match`` / ``If-Modified-Since`` and a 304 costs no download and no parse.
+
+    Written only after a 200 that parsed cleanly (a broken feed is never remembered as fresh); a 304
+    updates ``last_status`` and ``last_polled_at`` and keeps the validators. ``listed`` and
+    ``newest_listed`` are what the page listed when it was last parsed: an unchanged page still lists
+    them, so a 304 reports them again for source health."""
+
+    __tablename__ = "poll_validators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the URL as requested
+    url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(100), index=True)  # the source that last polled it
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(64), nullable=True)  # as the server wrote it
+    last_status: Mapped[int] = mapped_column(Integer, default=200)
+    listed: Mapped[int] = mapped_column(Integer, default=0)
+    newest_listed: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_polled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # last 200 parsed
+
 Index("ix_articles_source_published", Article.source_id, Article.published_at)

@@ -71,15 +71,26 @@ def evaluate(
 ) -> dict[str, Any]:
     """Precision/recall/F1 for flagged and core, confusion by category, misses and false alarms."""
     items = list(items)
+    predictions: dict[str, str] = {}
+    for i, item in enumerate(items, 1):
+        predictions[item.id] = classifier.classify(item.text, title=item.title, language=item.language).label
+        if progress is not None:
+            progress(i, len(items))
+    return measure(items, predictions, classifier.rules_version)
+
+
+def measure(items: Iterable[Item], predictions: dict[str, str], rules_version: str = "") -> dict[str, Any]:
+    """The report of :func:`evaluate` for labels already decided (``predictions``: item id → label),
+    e.g. the stored classifications of reviewed articles (``raqib eval --reviews``)."""
+    items = list(items)
     rank = {"none": 0, "related": 1, "core": 2}
     counts = {"flagged": [0, 0, 0], "core": [0, 0, 0]}  # tp, fp, fn
     by_category: dict[str, dict[str, int]] = {}
     confusion = {g: dict.fromkeys(LABELS, 0) for g in LABELS}
-    misses, false_alarms, core_misses, predictions = [], [], [], {}
-    for i, item in enumerate(items, 1):
-        decision = classifier.classify(item.text, title=item.title, language=item.language)
-        pred = rank[decision.label]
-        predictions[item.id] = decision.label
+    misses, false_alarms, core_misses = [], [], []
+    for item in items:
+        label = predictions.get(item.id, "none")
+        pred = rank[label]
         for name, threshold in (("flagged", 1), ("core", 2)):
             g, p = item.gold >= threshold, pred >= threshold
             c = counts[name]
@@ -91,16 +102,14 @@ def evaluate(
                 c[2] += 1
         cat = by_category.setdefault(item.category, {"n": 0, **dict.fromkeys(LABELS, 0)})
         cat["n"] += 1
-        cat[decision.label] += 1
-        confusion[LABELS[item.gold]][decision.label] += 1
+        cat[label] += 1
+        confusion[LABELS[item.gold]][label] += 1
         if item.gold >= 1 and pred == 0:
             misses.append(item.id)
         if item.gold == 0 and pred >= 1:
             false_alarms.append(item.id)
         if item.gold == 2 and pred < 2:
             core_misses.append(item.id)
-        if progress is not None:
-            progress(i, len(items))
     return {
         "n": len(items),
         "flagged": _prf(*counts["flagged"]),
@@ -110,8 +119,8 @@ def evaluate(
         "misses": misses,
         "core_misses": core_misses,
         "false_alarms": false_alarms,
-        "predictions": predictions,
-        "rules_version": classifier.rules_version,
+        "predictions": {item.id: predictions.get(item.id, "none") for item in items},
+        "rules_version": rules_version,
     }
 
 

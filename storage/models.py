@@ -220,4 +220,41 @@ class PollValidator(Base):
     last_polled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # last 200 parsed
 
+class User(Base):
+    """Someone who signs in to the workspace (``raqib users add``). ``role`` is viewer (reads),
+    reviewer (reads and reviews) or admin (everything). Only an argon2 hash of the password is kept;
+    ``failed_logins`` and ``locked_until`` carry the limit on failed logins."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="viewer")
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Review(Base):
+    """An analyst's verdict on an article: relevant, false_alarm (with a reason) or missed (with the
+    label it deserved). Rows are only ever added: reclassification never touches them, and a newer
+    review by the same reviewer supersedes the older one by time while the older stays as history.
+
+    ``label`` is the label the verdict vouches for: for *relevant*, the article's label when it was
+    reviewed (so a later reclassification does not change what the reviewer confirmed); for
+    *missed*, the label the reviewer gave; empty for a false alarm."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # relevant | false_alarm | missed
+    reason: Mapped[str] = mapped_column(String(32), default="")  # page_chrome | false_friend | off_topic | other
+    label: Mapped[str] = mapped_column(String(16), default="")  # related | core | ""
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 Index("ix_articles_source_published", Article.source_id, Article.published_at)

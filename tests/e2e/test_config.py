@@ -6,7 +6,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from scheduler import ConfigError, config_from_mapping, job_specs, load_config, parse_duration
+from daemon.config import ConfigError, config_from_mapping, load_config, parse_duration
+from daemon.jobs import job_specs
 from tests.e2e.procs import REPO
 
 EXAMPLE = REPO / "config" / "raqib.example.toml"

@@ -329,8 +329,6 @@ def test_installed_daemon_runs_outside_the_source_tree(tmp_path, start_daemon, s
         daemon_args(config, sqlite_url, "--once"), command=[str(raqib), "daemon"], cwd=elsewhere
     )
     status = once.wait()
-    if "No module named 'jobs'" in once.log():
-        # pyproject.toml must list the module: [tool.setuptools] py-modules = ["cli", "scheduler", "jobs"]
-        pytest.xfail("jobs.py is not packaged yet (py-modules in pyproject.toml)")
+    # "No module named 'daemon'" here: pyproject.toml's [tool.setuptools.packages.find] must include "daemon*".
     assert status == 0, once.log()[-2000:]
     assert [run.status for run in crawl_runs(sqlite_url)] == ["finished"]

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "classifiers.commands",  # classify, eval
     "storage.commands",  # db, reclassify
     "digests.commands",  # digest
+    "web.commands",  # users, reviews, web
     "scheduler",  # daemon
 )
 

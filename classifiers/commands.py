@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from storage.location import add_db_argument
+
 if TYPE_CHECKING:
     from .engine import Classifier, Decision
 
@@ -33,7 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description='Each line: {"id", "title"?, "text", "label": 0|1|2, "category"?}. Reports precision, '
         "recall and F1 for flagged (label >= 1) and core, a confusion table by category, misses and false alarms.",
     )
-    e.add_argument("datasets", nargs="+", type=Path, metavar="DATASET.jsonl")
+    e.add_argument("datasets", nargs="*", type=Path, metavar="DATASET.jsonl")
+    e.add_argument(
+        "--reviews",
+        action="store_true",
+        help="measure the stored classifications on the analysts' reviewed articles instead (see --db)",
+    )
+    add_db_argument(e)  # with --reviews
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.add_argument("--rules", type=Path, default=None, metavar="DIR", help="use the rule packs in DIR")
     e.set_defaults(func=run_eval)
@@ -90,6 +98,19 @@ def run_eval(args: argparse.Namespace) -> int:
     from .engine import load_classifier
     from .evaluate import ProgressBar, evaluate, format_report, read_dataset
 
+    if args.reviews:
+        if args.datasets or args.rules:
+            raise ValueError("--reviews measures the stored labels: give no DATASET.jsonl and no --rules")
+        report = _review_report(args.db)
+        if args.json:
+            print(json.dumps(report, ensure_ascii=False, indent=2))
+        elif not report["n"]:
+            print("no reviewed articles yet")
+        else:
+            print(format_report(report))
+        return 0
+    if not args.datasets:
+        raise ValueError("give DATASET.jsonl files, or --reviews")
     items = [item for path in args.datasets for item in read_dataset(path)]
     if not items:
         raise ValueError("no items in the dataset(s)")
@@ -100,3 +121,15 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         print(format_report(report))
     return 0
+
+
+def _review_report(db_url: str | None) -> dict:
+    from storage import db
+    from storage.reviews import report
+
+    engine = db.open_database(db_url, migrate=False)
+    try:
+        with db.unit_of_work(db.session_factory(engine, read_only=True)) as session:
+            return report(session)
+    finally:
+        engine.dispose()

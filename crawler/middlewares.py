@@ -1,8 +1,10 @@
-"""Downloader middlewares: refuse what must not be fetched, skip what is already stored.
+"""Downloader middlewares: refuse what must not be fetched, skip what is already stored, ask feeds
+whether they changed.
 
-Both run on every request, including the ones the redirect middleware re-schedules, so a redirect to
-another host or to a private address is refused exactly like a direct link to it. A third one is
-Scrapy's meta-refresh redirect, made cheap for the pages that have none.
+The first two run on every request, including the ones the redirect middleware re-schedules, so a
+redirect to another host or to a private address is refused exactly like a direct link to it. The
+conditional-GET one sends a feed's, sitemap's or listing page's stored validators and turns a 304 into
+"nothing new". Another is Scrapy's meta-refresh redirect, made cheap for the pages that have none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.signals import fetch_failed
 from crawler.urls import canonicalize_url, url_hash
+from storage.polls import PollOutcome
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -136,6 +139,80 @@ class SkipStoredMiddleware:
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value("raqib/skip/already_stored")
             raise IgnoreRequest(f"already stored: {request.url}")
+
+
+class NotModified(IgnoreRequest):
+    """A poll answered 304: the page has not changed since it was last parsed; nothing to do."""
+
+
+class ConditionalGetMiddleware:
+    """Polls (feed, sitemap and listing requests, ``meta["raqib_poll"]``) carry the page's stored
+    ``If-None-Match`` / ``If-Modified-Since``; a 304 to such a request never reaches the spider.
+
+    A middleware, not the spiders: one place for all three spiders, and it sees every hop of a
+    redirect (each hop gets its own URL's validators, never the previous hop's) and the response
+    before the HTTP-error filter would turn a 304 into a failure. The spiders only say whether a 200
+    parsed cleanly (``SourceSpider.poll_parsed``); validators are stored only then.
+
+    Counted: ``raqib/poll/requests`` (every poll), ``raqib/poll/conditional`` (sent with validators),
+    ``raqib/poll/not_modified`` (304s, also per source). A 304 reports the page's last listing again
+    (``raqib/source/<name>/links``, ``newest_listed``): an unchanged page still lists it, and source
+    health judges a source by what it lists. ``RAQIB_CONDITIONAL_GET = False`` sends no validators
+    (polls are still counted and their validators still stored).
+    """
+
+    HEADERS = (b"If-None-Match", b"If-Modified-Since")
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("RAQIB_CONDITIONAL_GET", True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if not request.meta.get("raqib_poll"):
+            return
+        stats = self.crawler.stats
+        if stats is not None and not request.meta.get("redirect_urls") and not request.meta.get("retry_times"):
+            stats.inc_value("raqib/poll/requests")
+        # A redirected or retried request is a copy of the previous one, headers included: those
+        # validators belong to the previous URL.
+        for name in self.HEADERS:
+            request.headers.pop(name, None)
+        request.meta.pop("raqib_validators", None)
+        store = getattr(self.crawler, "raqib_store", None)
+        source = getattr(self.crawler.spider, "source", None)
+        if not self.enabled or store is None or source is None:
+            return
+        found = (await store.validators(source)).get(url_hash(request.url))
+        if found is None or not found.usable:
+            return
+        if found.etag:
+            request.headers[b"If-None-Match"] = found.etag
+        if found.last_modified:
+            request.headers[b"If-Modified-Since"] = found.last_modified
+        request.meta["raqib_validators"] = found
+        if stats is not None:
+            stats.inc_value("raqib/poll/conditional")
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        found = request.meta.get("raqib_validators")
+        if response.status != 304 or found is None:
+            return response
+        source = request.meta.get("raqib_source", "")
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("raqib/poll/not_modified")
+            stats.inc_value(f"raqib/source/{source}/not_modified")
+            stats.inc_value(f"raqib/source/{source}/links", found.listed)
+            if found.newest_listed:
+                stats.max_value(f"raqib/source/{source}/newest_listed", found.newest_listed)
+        store = getattr(self.crawler, "raqib_store", None)
+        if store is not None:
+            store.note_poll(PollOutcome(request.url, source, 304))
+        raise NotModified(f"not modified: {request.url}")
 
 
 class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):

@@ -53,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt: a refused URL is recorded with its reason and never even asked about.
     "crawler.middlewares.UrlGuardMiddleware": 40,
     "crawler.middlewares.SkipStoredMiddleware": 45,
+    # Feeds, sitemaps and listing pages are asked whether they changed (If-None-Match/If-Modified-Since).
+    "crawler.middlewares.ConditionalGetMiddleware": 50,
     # Replaced by the guard above, which also records why; Scrapy's filters offsite requests when they
     # are scheduled, silently.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
@@ -91,6 +93,9 @@ RAQIB_ALLOWED_NETWORKS: list[str] = []
 # Article URLs already stored (in any alias form) are not downloaded again; False re-fetches them
 # (they are still stored once).
 RAQIB_SKIP_STORED = True
+# Polls of feeds, sitemaps and listing pages send the validators their last clean parse stored, so an
+# unchanged page costs a 304 and no parse; False always fetches them in full.
+RAQIB_CONDITIONAL_GET = True
 # Languages that are classified; others are stored with their language and left unclassified.
 RAQIB_ACCEPTED_LANGUAGES = ["ar", "en", "fr"]
 # langdetect is slow on long texts and no more accurate past a couple of thousand characters.

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from crawler.sources import Source
+from storage import polls
 from storage import repository as repo
 from storage.db import make_engine, resolve_database_url, session_factory, unit_of_work
 
@@ -28,6 +30,14 @@ class CrawlStore:
         # checks all its links in one query (prefetch); the skip middleware then answers from here.
         self._checked: set[str] = set()
         self._known_hashes: set[str] = set()
+        # Conditional GET: the source's stored validators, loaded once (on the first poll), and this
+        # crawl's poll outcomes, written when the spider closes.
+        self._validators: dict[str, polls.Validators] | None = None
+        self._validators_lock: asyncio.Lock | None = None
+        self._polls: list[polls.PollOutcome] = []
+        # Polled pages an article of which failed transiently (timeout, 5xx): their validators are not
+        # kept, so the next poll parses them again and asks for that article again.
+        self._incomplete_pages: set[str] = set()
 
     # -- sync work (runs in a thread) -----------------------------------------------------------
     def _known_set(self, hashes: set[str]) -> set[str]:
@@ -45,6 +55,10 @@ class CrawlStore:
                 self.owns_run = True
             return run_id
 
+    def _load_validators(self, source: str, urls: Sequence[str]) -> dict[str, polls.Validators]:
+        with self.readers() as session:
+            return polls.load_validators(session, source, urls)
+
     def _store(self, records: Sequence[repo.ArticleRecord]) -> repo.StoreResult:
         with unit_of_work(self.sessions) as session:
             return repo.store_articles(session, records, self.run_id)
@@ -57,6 +71,19 @@ class CrawlStore:
             )
             if status is not None:
                 repo.finish_crawl_run(session, self.run_id, status=status)
+        if self._polls:
+            # A page's validators say "everything it lists is handled": not so when the crawl was cut
+            # short, when the database refused articles (spilled: the next crawl must fetch them), or
+            # when one of its articles failed transiently.
+            complete = stats.get("finish_reason") == "finished" and not stats.get("raqib/store/spilled")
+            outcomes = [
+                o if o.status == 304 or (complete and o.url not in self._incomplete_pages) else replace(o, parsed=False)
+                for o in self._polls
+            ]
+            # Apart from the results: a poll write that fails costs the next crawl a full fetch, no more.
+            with unit_of_work(self.sessions) as session:
+                polls.record_polls(session, outcomes)
+            self._polls = []
 
     # -- async API -------------------------------------------------------------------------------
     async def prefetch(self, hashes: Iterable[str]) -> None:
@@ -76,6 +103,27 @@ class CrawlStore:
         if not wanted <= self._checked:
             await self.prefetch(wanted)
         return bool(wanted & self._known_hashes)
+
+    async def validators(self, source: Source) -> dict[str, polls.Validators]:
+        """The stored validators of the source's pages and start URLs, by URL hash: one query per
+        crawl, on the first poll that asks."""
+        if self._validators is None:
+            if self._validators_lock is None:
+                self._validators_lock = asyncio.Lock()
+            async with self._validators_lock:
+                if self._validators is None:
+                    self._validators = await asyncio.to_thread(
+                        self._load_validators, source.name, list(source.start_urls)
+                    )
+        return self._validators
+
+    def note_poll(self, outcome: polls.PollOutcome) -> None:
+        """Remember one poll's outcome; written with the crawl's results (``report``)."""
+        self._polls.append(outcome)
+
+    def poll_incomplete(self, page_url: str) -> None:
+        """An article listed by this polled page failed transiently: do not keep the page's validators."""
+        self._incomplete_pages.add(page_url)
 
     async def prepare(self, source: Source, run_id: int | None) -> int:
         self.run_id = await asyncio.to_thread(self._prepare, source, run_id)

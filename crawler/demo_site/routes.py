@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
 from .bench import BenchPages
@@ -58,6 +60,31 @@ class Response:
         return cls(200, rendered.body, rendered.content_type)
 
 
+def conditional(response: Response, if_none_match: str | None, if_modified_since: str | None) -> Response:
+    """A 304 when a GET's validators match the page's (RFC 9110 §13: If-None-Match first, weak
+    comparison; If-Modified-Since only without it), else the response itself."""
+    if response.status != 200:
+        return response
+    headers = dict(response.headers)
+    etag, modified = headers.get("ETag"), headers.get("Last-Modified")
+    if etag is None and modified is None:
+        return response
+    if if_none_match is not None:
+        wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        match = etag is not None and ("*" in wanted or etag.removeprefix("W/") in wanted)
+    elif if_modified_since and modified:
+        try:
+            match = parsedate_to_datetime(modified) <= parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            match = False
+    else:
+        match = False
+    if not match:
+        return response
+    kept = tuple((k, v) for k, v in response.headers if k in ("ETag", "Last-Modified"))
+    return Response(304, b"", response.content_type, kept)
+
+
 def redirect(location: str, status: int = 302) -> Response:
     body = f'<html><body>Moved: <a href="{location}">{location}</a></body></html>'.encode()
     return Response(status, body, headers=(("Location", location),))
@@ -86,6 +113,10 @@ class SiteApp:
         self.print_paths = {e.print_path: e for e in site_entries if e.print_link}
         self._cache: dict[tuple[str, str], Response] = {}
         self.corpus = CorpusRoutes(links.base, content.today)
+        # Feeds, sitemaps and section pages carry validators: an ETag of their bytes, and the moment
+        # they last changed (the feeds' build time until `publish` changes some of them).
+        self.changed_at = self.renderer.built
+        self._versions: dict[tuple[str, str], tuple[str, datetime]] = {}
 
     def robots_txt(self) -> bytes:
         base = self.links.base
@@ -113,13 +144,43 @@ class SiteApp:
         if path.startswith("/bench/"):
             return self._bench(path)
         if path.startswith("/corpus/"):
-            return self.corpus(target)
+            answer = self.corpus(target)
+            return self._validated((path, ""), answer) if path in self.corpus.feeds else answer
         key = (path, "amp" if query.get("amp") == ["1"] else query.get("page", ["1"])[0])
         cached = self._cache.get(key)
         if cached is None:
             cached = self._route(path, query)
-            self._cache[key] = cached  # the site is static: each (path, variant) renders once
+            if self._polled(path):
+                cached = self._validated(key, cached)
+            self._cache[key] = cached  # the site is static until `publish`: each (path, variant) renders once
         return cached
+
+    def _polled(self, path: str) -> bool:
+        """Feeds, sitemaps and section pages: what a crawler polls."""
+        return path.endswith((".xml", ".json")) or "/section/" in path
+
+    def _validated(self, key: tuple[str, str], response: Response) -> Response:
+        if response.status != 200:
+            return response
+        etag = '"' + hashlib.sha256(response.body).hexdigest()[:20] + '"'
+        known = self._versions.get(key)
+        changed = known[1] if known is not None and known[0] == etag else self.changed_at
+        self._versions[key] = (etag, changed)
+        headers = (("ETag", etag), ("Last-Modified", format_datetime(changed.astimezone(UTC), usegmt=True)))
+        return replace(response, headers=response.headers + headers)
+
+    def publish(self, entry: Entry) -> None:
+        """Add a story to the site (tests of polling: its channels' feeds change, nothing else does).
+        Call it between crawls: pages render again on their next request."""
+        if entry.path in self.by_path:
+            raise ValueError(f"demo site: {entry.path} exists already")
+        self.content = replace(self.content, entries=(*self.content.entries, entry))
+        self.renderer = Renderer(self.content, self.links)
+        self.by_path[entry.path] = entry
+        # Last-Modified has a one-second resolution: a change must move it past the previous one.
+        now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        self.changed_at = max(now, self.changed_at + timedelta(seconds=1))
+        self._cache.clear()
 
     def _bench(self, path: str) -> Response:
         if self.bench is None:

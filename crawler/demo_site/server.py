@@ -13,8 +13,8 @@ from pathlib import Path
 from types import TracebackType
 
 from .links import SiteLinks
-from .model import load_content, utc_today
-from .routes import OtherHostApp, Response, SiteApp
+from .model import Entry, load_content, utc_today
+from .routes import OtherHostApp, Response, SiteApp, conditional
 from .sources_file import sources_yaml
 
 
@@ -24,6 +24,9 @@ class RequestRecord:
     path: str  # path including the query string, as sent
     user_agent: str
     time: float  # time.time() when the request line was read
+    if_none_match: str = ""  # the conditional-GET headers sent, if any
+    if_modified_since: str = ""
+    status: int = 0  # what the site answered
 
 
 class _Recorder:
@@ -78,17 +81,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(send_body=False)
 
     def _serve(self, *, send_body: bool) -> None:
+        arrived = time.time()
+        if_none_match = self.headers.get("If-None-Match")
+        if_modified_since = self.headers.get("If-Modified-Since")
+        response = conditional(self.server.app(self.path), if_none_match, if_modified_since)
         self.server.recorder.add(
-            RequestRecord(self.command, self.path, self.headers.get("User-Agent", ""), time.time())
+            RequestRecord(
+                self.command, self.path, self.headers.get("User-Agent", ""), arrived,
+                if_none_match or "", if_modified_since or "", response.status,
+            )
         )
-        response = self.server.app(self.path)
         if response.delay and self.server.stopping.wait(response.delay):
             self.close_connection = True
             return
         try:
             self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
+            if response.status != 304:  # a 304 has no body, so no content headers
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers:
                 self.send_header(name, value)
             self.end_headers()
@@ -161,6 +171,15 @@ class DemoSite:
             thread.start()
             self._threads.append(thread)
         return self
+
+    def publish(self, entry: Entry) -> str:
+        """Publish a story on the running site (between crawls): the feeds, sitemaps and sections of
+        its ``listed_in`` channels change (new ETag and Last-Modified), other pages do not. Returns
+        its URL."""
+        if not self._servers:
+            raise RuntimeError("DemoSite is not started")
+        self._servers[0].app.publish(entry)
+        return self.links.url(entry)
 
     def render_bench_pages(self) -> None:
         """Render every benchmark page now: a benchmark should not time this site's own rendering,

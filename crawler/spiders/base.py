@@ -36,11 +36,12 @@ from twisted.web._newclient import ResponseNeverReceived
 from crawler.dates import parse_iso_or_rfc
 from crawler.forkserver import warm_forkserver
 from crawler.items import ArticleItem
-from crawler.middlewares import RefusedRequest
+from crawler.middlewares import NotModified, RefusedRequest
 from crawler.signals import fetch_failed
 from crawler.sources import Source, SourcesError, load_sources, select_sources
 from crawler.urls import canonicalize_url, url_hash
 from crawler.workers import get_executor, start_workers
+from storage.polls import PollOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -140,10 +141,37 @@ class SourceSpider(scrapy.Spider):
         return key
 
     def page_request(self, url: str, callback: Any, **cb_kwargs: Any) -> scrapy.Request:
-        """A request for a feed, sitemap or listing page."""
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=self._meta(), cb_kwargs=cb_kwargs)
+        """A request for a feed, sitemap or listing page: a poll, asked conditionally when its
+        validators are stored (crawler.middlewares.ConditionalGetMiddleware)."""
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, meta=self._meta(raqib_poll=True), cb_kwargs=cb_kwargs
+        )
 
-    async def prefetch_known(self, urls: Iterable[str], dates: Iterable[str] = ()) -> None:
+    def poll_parsed(self, response: Response, ok: bool, listed: tuple[int, str | None] = (0, None)) -> None:
+        """After parsing a polled page: keep its validators for the next poll only when it was a 200
+        that parsed cleanly (a broken feed must not be answered "not modified" next time); ``listed``
+        is what ``prefetch_known`` returned, reported again when the page answers 304."""
+        store = getattr(self.crawler, "raqib_store", None)
+        if store is None:
+            return
+        parsed = ok and response.status == 200
+        headers = response.headers
+        etag = headers.get(b"ETag")
+        modified = headers.get(b"Last-Modified")
+        store.note_poll(
+            PollOutcome(
+                url=response.url,
+                source=self.source.name,
+                status=response.status,
+                parsed=parsed,
+                etag=etag.decode("latin-1") if etag else None,
+                last_modified=modified.decode("latin-1")[:64] if modified else None,
+                listed=listed[0],
+                newest_listed=listed[1],
+            )
+        )
+
+    async def prefetch_known(self, urls: Iterable[str], dates: Iterable[str] = ()) -> tuple[int, str | None]:
         """Note what the page listed (for source health), then look all its article links up in one
         database query, so the skip-already-stored middleware need not ask once per link.
 
@@ -154,15 +182,18 @@ class SourceSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value(f"raqib/source/{self.source.name}/links", len(urls))
         parsed = [d for d in (parse_iso_or_rfc(x) for x in dates if x) if d is not None]
+        newest = None
         if parsed:
             newest = max(parsed).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
             stats.max_value(f"raqib/source/{self.source.name}/newest_listed", newest)
         store = getattr(self.crawler, "raqib_store", None)
         if store is not None:
             await store.prefetch(url_hash(canonicalize_url(u)) for u in urls)
+        return len(urls), newest
 
-    def article_requests(self, url: str, **hints: str) -> Iterator[scrapy.Request]:
-        """At most one request per canonical article URL per crawl."""
+    def article_requests(self, url: str, from_page: str = "", **hints: str) -> Iterator[scrapy.Request]:
+        """At most one request per canonical article URL per crawl. ``from_page``: the polled page that
+        listed it (its validators are not kept when this article fails transiently)."""
         canonical = canonicalize_url(url)
         key = url_hash(canonical)
         if key in self._seen:
@@ -171,6 +202,9 @@ class SourceSpider(scrapy.Spider):
         self._seen.add(key)
         self.crawler.stats.inc_value("raqib/discover/articles")
         store = getattr(self.crawler, "raqib_store", None)
+        if not (store is not None and store.known_now(key)):
+            # Neither stored nor met before in this crawl: what the polls found new.
+            self.crawler.stats.inc_value("raqib/poll/new_articles")
         if not self._workers_started and not (store is not None and store.known_now(key)):
             # Fork the workers from the warm forkserver now, while the first pages download, and not at
             # all for a crawl that finds nothing new.
@@ -187,7 +221,7 @@ class SourceSpider(scrapy.Spider):
             dont_filter=True,
             callback=self.parse_article,
             errback=self.on_error,
-            meta=self._meta(raqib_article=True, raqib_url_hash=key),
+            meta=self._meta(raqib_article=True, raqib_url_hash=key, raqib_from_page=from_page),
             cb_kwargs={"canonical": canonical, "key": key, "hints": hints},
         )
 
@@ -226,13 +260,18 @@ class SourceSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(fetch_failed, url=url, reason=reason, detail=detail)
 
     def on_error(self, failure: Failure) -> None:
-        if isinstance(failure.value, RefusedRequest):
-            return  # the guard has counted and recorded it
+        if isinstance(failure.value, (RefusedRequest, NotModified)):
+            return  # the guard has counted and recorded it; a 304 is "nothing new", counted
         request = getattr(failure, "request", None)
         url = request.url if request is not None else ""
         reason, detail = failure_reason(failure)
         if reason == "ignored" and "already stored" in detail:
             return
+        page = request.meta.get("raqib_from_page") if request is not None else None
+        store = getattr(self.crawler, "raqib_store", None)
+        final = isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError)
+        if page and store is not None and not final:
+            store.poll_incomplete(page)  # refusals and robots.txt are final; a timeout or a 5xx is not
         logger.warning("%s failed: %s (%s)", url, reason, detail)
         self._report(url, reason, detail)
 

@@ -25,10 +25,12 @@ class FeedSpider(SourceSpider):
         self.crawler.stats.inc_value(f"raqib/feed/{feed.kind}")
         if feed.problem:
             self.report_page_problem(response.url, "broken_feed", feed.problem)
-        await self.prefetch_known([e.url for e in feed.entries], [e.published for e in feed.entries])
+        listed = await self.prefetch_known([e.url for e in feed.entries], [e.published for e in feed.entries])
+        self.poll_parsed(response, ok=not feed.problem, listed=listed)
         for entry in feed.entries:
             for request in self.article_requests(
                 entry.url,
+                from_page=response.url,
                 title=entry.title,
                 published=entry.published,
                 summary=entry.summary,

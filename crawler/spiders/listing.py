@@ -25,14 +25,16 @@ class ListingSpider(SourceSpider):
     async def parse_listing(self, response: Response, page: int) -> AsyncIterator[Any]:
         if not isinstance(response, TextResponse):
             self.report_page_problem(response.url, "not_html", "listing page is not HTML")
+            self.poll_parsed(response, ok=False)
             return
         pattern = re.compile(self.source.link_pattern)
         links = [response.urljoin(h.strip()) for h in response.css("a::attr(href)").getall()]
         articles = [u for u in links if pattern.search(u)]
         found = len(articles)
-        await self.prefetch_known(articles)
+        listed = await self.prefetch_known(articles)
+        self.poll_parsed(response, ok=found > 0, listed=listed)
         for url in articles:
-            for request in self.article_requests(url):
+            for request in self.article_requests(url, from_page=response.url):
                 yield request
         self.crawler.stats.inc_value("raqib/listing/pages")
         if not found:

@@ -35,6 +35,9 @@ class SitemapSpider(SourceSpider):
         if doc.problem:
             self.report_page_problem(response.url, "broken_sitemap", doc.problem)
         if doc.kind == "sitemapindex":
+            # An index is fetched in full every time: it is small, and many sites leave it unchanged
+            # while its children change, so a 304 on it would hide their new entries.
+            self.poll_parsed(response, ok=False)
             if depth >= MAX_INDEX_DEPTH:
                 self.report_page_problem(response.url, "sitemap_too_deep", f"index nested deeper than {MAX_INDEX_DEPTH}")
                 return
@@ -49,9 +52,10 @@ class SitemapSpider(SourceSpider):
                 self.crawler.stats.inc_value("raqib/sitemap/too_old")
                 continue
             recent.append(entry)
-        await self.prefetch_known([e.url for e in recent], [e.published for e in recent])
+        listed = await self.prefetch_known([e.url for e in recent], [e.published for e in recent])
+        self.poll_parsed(response, ok=not doc.problem, listed=listed)
         for entry in recent:
             for request in self.article_requests(
-                entry.url, title=entry.title, published=entry.published, language=entry.language
+                entry.url, from_page=response.url, title=entry.title, published=entry.published, language=entry.language
             ):
                 yield request

@@ -149,7 +149,38 @@ def test_second_crawl_downloads_no_article_page_and_stores_nothing(crawled: dict
     assert again == [], f"second crawl downloaded article pages again: {again}"
     second = crawled["second"].summary
     assert second["articles_stored"] == 0 and second["pages_fetched"] == 0
+    # Pages fetched in full again (the broken feed, feeds listing a transient failure) list stored links.
     assert second["skipped_already_stored"] > 0
+
+
+def test_second_crawl_polls_conditionally_and_unchanged_pages_answer_304(
+    crawled: dict[str, Any], manifest: list[ExpectedPage]
+) -> None:
+    """Every feed, sitemap and section page the second crawl asked for carried the validators the first
+    stored and was answered 304, except those fetched in full by design: the broken feed, the sitemap
+    index, and the feeds listing a story that failed transiently (500, timeout), so it is retried."""
+    from crawler.sources import load_sources
+
+    transient = {name for p in manifest if p.expect in ("http_500", "timeout") for name in p.sources}
+    in_full = {"/nile/rss-breaking.xml", "/nile/sitemap-index.xml"} | {
+        "/" + url.split("://", 1)[1].split("/", 1)[1]
+        for s in load_sources(crawled["sources"]) if s.name in transient for url in s.start_urls
+    }
+    assert len(in_full) == 4, in_full  # /nile/rss.xml (the slow page) and /sada/atom.xml (the 500)
+    polled = [
+        r for r in crawled["second_requests"]
+        if r.path.split("?")[0].endswith((".xml", ".json")) or "/section/" in r.path
+    ]
+    asked = [r for r in polled if r.path not in in_full]
+    assert {r.path for r in polled} >= in_full and any("/corpus/" in r.path for r in asked)
+    assert all(r.if_none_match and r.if_modified_since and r.status == 304 for r in asked), [
+        (r.path, r.status) for r in asked if r.status != 304
+    ]
+    assert all(not r.if_none_match and r.status == 200 for r in polled if r.path in in_full)
+    with crawled["sessions"]() as session:
+        stats = crawl_run(session, crawled["second"].summary["crawl_run_id"]).stats
+    assert stats["raqib/poll/not_modified"] == len(asked) and stats["raqib/poll/requests"] == len(polled)
+    assert "http_304" not in crawled["second"].summary["failures"]
 
 
 def test_windows_1256_and_iso_8859_6_pages_decode_to_arabic(crawled: dict[str, Any], manifest: list[ExpectedPage]) -> None:

@@ -1,0 +1,177 @@
+"""A story: its text with every match marked and placed, the rules that fired, the score against its
+threshold, where the crawl found it, and the review actions (reviewers and admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from classifiers.evidence import describe_rules, group_terms, merge_spans, paragraph_starts, place
+from classifiers.policy import score_meaning
+from storage.models import Article, CrawlRun
+from storage.reviews import REASONS, ReviewError, add_review, history
+from web.auth import check_csrf, require_reviewer, require_user
+
+
+def _spans(matches: list[dict[str, Any]], field: str, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, concept) of the matches of ``field`` whose offsets still fit the stored text."""
+    out = []
+    for m in matches:
+        if (m.get("field") or "text") != field:
+            continue
+        s, e = m.get("start"), m.get("end")
+        if not (isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(text)):
+            continue
+        if m.get("text") and text[s:e] != m["text"]:
+            continue  # the text changed since it was classified: the offsets no longer point at it
+        out.append((s, e, str(m.get("concept") or "")))
+    return out
+
+
+def segments(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """``text[start:end]`` cut into plain and marked pieces (the template escapes each piece)."""
+    out, pos = [], start
+    for s, e in spans:
+        s, e = max(s, start), min(e, end)
+        if e <= s:
+            continue
+        if s > pos:
+            out.append({"text": text[pos:s], "mark": False})
+        out.append({"text": text[s:e], "mark": True})
+        pos = e
+    if pos < end:
+        out.append({"text": text[pos:end], "mark": False})
+    return out
+
+
+def paragraphs(text: str, spans: list[tuple[int, int]], language: str) -> list[dict[str, Any]]:
+    starts = paragraph_starts(text)
+    out = []
+    for n, s in enumerate(starts, 1):
+        e = text.find("\n", s)
+        e = len(text) if e < 0 else e
+        pieces = segments(text, s, e, spans)
+        marked = any(piece["mark"] for piece in pieces)
+        part = "lead" if n == 1 else "body"
+        out.append({"pieces": pieces, "place": place(part, n, language) if marked else "", "marked": marked})
+    return out
+
+
+def _safe_link(url: str) -> str:
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
+async def story_page(request: Request) -> Response:
+    require_user(request)
+    article_id = int(request.path_params["article_id"])
+    language = request.session.get("lang", "ar")
+    with request.app.state.read() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise HTTPException(404)
+        source = article.source
+        run = session.get(CrawlRun, article.crawl_run_id) if article.crawl_run_id else None
+        classification = article.classification
+        reviews = history(session, article_id)
+        data = {
+            "id": article.id,
+            "title": article.title or "—",
+            "text": article.text or "",
+            "language": article.language or "ar",
+            "outlet": (source.outlet if source else "") or article.sitename,
+            "source": source.name if source else "",
+            "published_at": article.published_at,
+            "date_confidence": article.date_confidence or "none",
+            "run": {
+                "id": run.id,
+                "started": run.started_at.isoformat(timespec="minutes"),
+                "status": run.status,
+            }
+            if run
+            else None,
+            "requested_url": article.requested_url,
+            "final_url": article.final_url,
+            "canonical_url": article.canonical_url,
+            "link": _safe_link(article.canonical_url) or _safe_link(article.final_url),
+        }
+        decision = (
+            {
+                "label": classification.label,
+                "score": classification.score,
+                "rules": list(classification.rules or []),
+                "matches": list(classification.matches or []),
+                "rules_version": classification.rules_version,
+            }
+            if classification
+            else None
+        )
+        history_rows = [
+            {
+                "reviewer": r.reviewer,
+                "verdict": r.verdict,
+                "reason": r.reason,
+                "label": r.label,
+                "note": r.note,
+                "when": r.created_at.isoformat(timespec="minutes"),
+            }
+            for r in reviews
+        ]
+    text_spans, title_spans, rules, terms, score_line = [], [], [], [], ""
+    if decision:
+        packs = request.app.state.packs()
+        pack = packs.get(data["language"]) or packs.get("ar")
+        fallback = packs.get("ar") if pack is not packs.get("ar") else None
+        text_spans = merge_spans(
+            data["text"], [(s, e) for s, e, _ in _spans(decision["matches"], "text", data["text"])]
+        )
+        title_spans = merge_spans(
+            data["title"], [(s, e) for s, e, _ in _spans(decision["matches"], "title", data["title"])]
+        )
+        rules = describe_rules(decision["rules"], pack, language, fallback)
+        terms = [entry.label(language) for entry in group_terms(decision["matches"], data["text"])]
+        score_line = score_meaning(
+            decision["label"], decision["score"], pack.thresholds if pack else {}, language
+        )
+    context = {
+        "story": data,
+        "decision": decision,
+        "title_pieces": segments(data["title"], 0, len(data["title"]), title_spans),
+        "title_place": place("title", 0, language) if title_spans else "",
+        "paragraphs": paragraphs(data["text"], text_spans, language),
+        "rules": rules,
+        "terms": terms,
+        "score_line": score_line,
+        "history": history_rows,
+        "reasons": REASONS,
+        "error": request.query_params.get("error", "")[:200],
+    }
+    return request.app.state.render(request, "story.html", context)
+
+
+async def review(request: Request) -> Response:
+    form = await check_csrf(request)
+    user = require_reviewer(request)
+    article_id = int(request.path_params["article_id"])
+    verdict = form.get("verdict", "")
+    if verdict not in ("relevant", "false_alarm"):
+        raise HTTPException(400)
+    try:
+        with request.app.state.write() as session:
+            if session.get(Article, article_id) is None:
+                raise HTTPException(404)
+            add_review(
+                session,
+                article_id,
+                verdict,
+                user.name,
+                reason=form.get("reason", "") if verdict == "false_alarm" else "",
+                note=form.get("note", ""),
+            )
+    except ReviewError as error:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/story/{article_id}?error={quote(str(error))}", status_code=303)
+    return RedirectResponse(f"/story/{article_id}", status_code=303)

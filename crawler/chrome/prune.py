@@ -1,4 +1,4 @@
-"""Chrome removal that does not depend on class names: four rules over the parsed page.
+"""Chrome removal that does not depend on class names: five rules over the parsed page.
 
 They run on the lxml tree *before* trafilatura, for two reasons: trafilatura's cost grows with the tree
 it walks (a chrome-heavy page is mostly chrome), and once it has flattened the page into text the
@@ -10,6 +10,8 @@ structure that tells a comment from a paragraph is gone.
 3. Link lines: a short block that is mostly one link to another page of the same site.
 4. Comment-shaped runs: three or more similar siblings, each with a short time or date of its own and
    a short text (a name is optional), whatever their tags and classes.
+5. Nameless, timeless comments: after the story, outside the container that holds its prose, three or
+   more similar wrappers of one short line each, without links.
 
 Every rule counts what it removed, by reason, for the crawl's stats.
 """

@@ -19,6 +19,7 @@ from sqlalchemy import Select, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleUrl, Classification, CrawlRun, Source, utcnow
+from storage.search import index_articles
 
 # Keeps every IN (...) and multi-row VALUES well under SQLite's bound-parameter limit.
 CHUNK = 500
@@ -469,6 +470,8 @@ def store_articles(
             )
 
     _store_aliases(session, unique.values(), ids)
+    # The search index (storage/search.py): one normalisation per new article.
+    index_articles(session, ((ids[h], unique[h].title, unique[h].text) for h in sorted(inserted)))
     classification_rows = [
         {"article_id": ids[h], "classified_at": utcnow(), **unique[h].classification.as_row()}
         for h in sorted(inserted)

@@ -31,7 +31,14 @@ target_metadata = Base.metadata
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 
 
+# The search index (migration 0006, storage/search.py) is raw DDL, not a model: an FTS5 virtual
+# table and its shadow tables on SQLite, a plain table with an expression index on PostgreSQL.
+SEARCH_INDEX = "article_search"
+
+
 def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    if type_ == "table" and name and (name == SEARCH_INDEX or name.startswith(SEARCH_INDEX + "_")):
+        return False
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 

@@ -1,0 +1,327 @@
+"""Arabic-aware search over every stored article, flagged or not, behind one interface.
+
+Text is folded by the project's one normaliser (classifiers/normalize.py: alef/hamza forms, ta
+marbuta, diacritics, tatweel…), cut into words, and each word is indexed with its *variants*: the word
+itself and the word without each proclitic chain it may carry (و ف ب ل ك ال وال بال لل …, the Arabic
+pack's ``morphology.proclitics``), as long as three letters remain and the word is not a protected
+loanword («بيتكوين» is not ب + يتكوين). A query word is expanded the same way, and an article matches
+when, for every query word, one of its variants is one of the article's. So «والإرهاب» finds «الارهاب»
+and «إرهاب», «بيتكوين» finds «بالبيتكوين», «تمويلٌ» finds «تمويل».
+
+Backends (created by migration 0006_search_index): on SQLite an FTS5 table ``article_search`` (rowid =
+article id, one column ``terms``); on PostgreSQL a table ``article_search(article_id, terms)`` with a
+GIN index on ``to_tsvector('simple', terms)``. ``terms`` is the article's distinct variants, space
+separated. :func:`index_articles` fills it (store_articles calls it for every new article: one
+normalisation per article), :func:`reindex` rebuilds it (``raqib db reindex``).
+
+Functions take a Session and never commit (DESIGN convention 7).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Text, cast, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Classification, Source, utcnow
+
+TABLE = "article_search"
+# classifiers/rules/ar/lexicon.yaml morphology.proclitics (a test keeps them equal), longest first.
+PROCLITICS_RAW = (
+    "و ف ب ل ك ال وال فال بال كال لل ولل فلل وب فب ول فل وك وبال فبال وكال"
+).split()
+PROTECTED_RAW = (
+    "بيتكوين بتكوين تيثر بينانس باينانس إيثريوم ايثيريوم إيثيريوم بلوكتشين الكتروني إلكترونية "
+    "إلكترونيا مونيرو تلغرام تليغرام كوين"
+).split()
+MIN_STEM = 3
+MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 8
+SNIPPET_CHARS = 220
+_WORD = re.compile(r"[^\W_]+")
+_CONCEPT = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+LABELS = ("core", "related", "none")
+
+
+@lru_cache(maxsize=1)
+def _normalizer() -> Any:
+    from classifiers.normalize import Normalizer
+
+    return Normalizer()
+
+
+@lru_cache(maxsize=1)
+def _affixes() -> tuple[tuple[str, ...], frozenset[str]]:
+    fold = _normalizer().text
+    proclitics = sorted({fold(p).strip() for p in PROCLITICS_RAW}, key=len, reverse=True)
+    return tuple(proclitics), frozenset(fold(p).strip() for p in PROTECTED_RAW)
+
+
+def words(normalised: str) -> list[str]:
+    """The words of an already normalised text."""
+    return _WORD.findall(normalised)
+
+
+def variants(word: str) -> list[str]:
+    """The word and the word without each proclitic chain it may carry (three letters at least left)."""
+    proclitics, protected = _affixes()
+    out = [word]
+    if word in protected:
+        return out
+    for p in proclitics:
+        if word.startswith(p) and len(word) - len(p) >= MIN_STEM:
+            out.append(word[len(p) :])
+    return out
+
+
+def index_terms(title: str, body: str) -> str:
+    """What the index keeps for an article: its distinct word variants (one normalisation)."""
+    folded = _normalizer().text(f"{title or ''}\n{body or ''}")
+    return " ".join(dict.fromkeys(v for w in words(folded) for v in variants(w)))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def index_articles(session: Session, articles: Iterable[tuple[int, str, str]]) -> int:
+    """(Re)index ``(article id, title, text)``; returns how many were written."""
+    rows = [{"id": int(i), "terms": index_terms(title, body)} for i, title, body in articles]
+    if not rows:
+        return 0
+    if _dialect(session) == "postgresql":
+        session.execute(
+            text(
+                f"INSERT INTO {TABLE} (article_id, terms) VALUES (:id, :terms) "
+                "ON CONFLICT (article_id) DO UPDATE SET terms = excluded.terms"
+            ),
+            rows,
+        )
+    else:
+        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :id"), [{"id": r["id"]} for r in rows])
+        session.execute(text(f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"), rows)
+    return len(rows)
+
+
+def reindex(session: Session, *, chunk: int = 500) -> int:
+    """Rebuild the whole index from the stored articles; returns the number indexed."""
+    session.execute(text(f"DELETE FROM {TABLE}"))
+    done, last = 0, 0
+    while True:
+        batch = session.execute(
+            select(Article.id, Article.title, Article.text)
+            .where(Article.id > last)
+            .order_by(Article.id)
+            .limit(chunk)
+        ).all()
+        if not batch:
+            return done
+        done += index_articles(session, [(r.id, r.title, r.text) for r in batch])
+        last = batch[-1].id
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: for each word, its variants; ``note`` says what was cut or refused."""
+
+    groups: tuple[tuple[str, ...], ...]
+    note: str = ""  # "" | "empty" | "shortened"
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset(v for g in self.groups for v in g)
+
+
+def parse(query: str) -> Query:
+    """Normalise and cut a query the way articles are indexed (bounded: long queries are shortened)."""
+    raw = query or ""
+    note = "shortened" if len(raw) > MAX_QUERY_CHARS else ""
+    found = words(_normalizer().text(raw[:MAX_QUERY_CHARS]))
+    if len(found) > MAX_QUERY_WORDS:
+        note = "shortened"
+    groups = tuple(dict.fromkeys(tuple(variants(w)) for w in found[:MAX_QUERY_WORDS]))
+    return Query(groups, note if groups else "empty")
+
+
+def _fts_match(q: Query) -> str:
+    return " AND ".join("(" + " OR ".join(f'"{v}"' for v in g) + ")" for g in q.groups)
+
+
+def _ts_query(q: Query) -> str:
+    return " & ".join("(" + " | ".join(f"'{v}'" for v in g) + ")" for g in q.groups)
+
+
+def _matching_ids(session: Session, q: Query) -> Any:
+    if _dialect(session) == "postgresql":
+        return text(
+            f"SELECT article_id FROM {TABLE} "
+            "WHERE to_tsvector('simple', terms) @@ to_tsquery('simple', :tsq)"
+        ).bindparams(tsq=_ts_query(q))
+    return text(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :fts").bindparams(fts=_fts_match(q))
+
+
+@dataclass(frozen=True)
+class Filters:
+    label: str = ""  # core | related | none | ""
+    days: int | None = None
+    outlet: str = ""  # source name
+    concept: str = ""  # a rule name or a concept name
+
+
+@dataclass
+class Hit:
+    id: int
+    title: str
+    outlet: str
+    published: datetime | None
+    label: str  # core | related | none ("none" also when not classified)
+    title_pieces: list[dict[str, Any]]
+    snippet: list[dict[str, Any]]
+
+
+@dataclass
+class Results:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    note: str = ""
+
+
+def _when() -> Any:
+    return func.coalesce(Article.published_at, Article.fetched_at)
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(
+    session: Session,
+    query: str,
+    filters: Filters | None = None,
+    page: int = 1,
+    *,
+    page_size: int = 20,
+    now: datetime | None = None,
+) -> Results:
+    """Articles matching every word of ``query`` (and/or ``filters.concept``), newest first, with
+    their title and a snippet cut into plain and marked pieces (escaping is the caller's)."""
+    filters = filters or Filters()
+    q = parse(query)
+    concept = filters.concept if _CONCEPT.match(filters.concept or "") else ""
+    if not q.groups and not concept:
+        return Results(note="empty" if not filters.concept else "bad_concept")
+    label = func.coalesce(Classification.label, "none")
+    stmt = (
+        select(
+            Article.id,
+            Article.title,
+            Article.text,
+            Article.sitename,
+            Article.published_at,
+            Article.fetched_at,
+            Source.outlet,
+            label.label("label"),
+        )
+        .select_from(Article)
+        .outerjoin(Classification, Classification.article_id == Article.id)
+        .outerjoin(Source, Source.id == Article.source_id)
+    )
+    if q.groups:
+        stmt = stmt.where(Article.id.in_(_matching_ids(session, q)))
+    if filters.label in LABELS:
+        stmt = stmt.where(label == filters.label)
+    if filters.days:
+        stmt = stmt.where(_when() >= (now or utcnow()) - timedelta(days=filters.days))
+    if filters.outlet:
+        stmt = stmt.where(Source.name == filters.outlet)
+    if concept:
+        name = _like_escape(concept)
+        stmt = stmt.where(
+            or_(
+                cast(Classification.rules, Text).like(f'%"{name}"%', escape="\\"),
+                cast(Classification.matches, Text).like(f'%"concept": "{name}"%', escape="\\"),
+            )
+        )
+    total = int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
+    pages = max(1, -(-total // page_size))
+    page = max(1, min(page, pages))
+    rows = session.execute(
+        stmt.order_by(_when().desc(), Article.id.desc()).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    terms = q.terms
+    hits = [
+        Hit(
+            id=r.id,
+            title=r.title or "—",
+            outlet=r.outlet or r.sitename or "",
+            published=r.published_at or r.fetched_at,
+            label=r.label,
+            title_pieces=pieces(r.title or "—", 0, len(r.title or "—"), marks(r.title or "", terms)),
+            snippet=snippet(r.text or "", terms),
+        )
+        for r in rows
+    ]
+    note = q.note if q.note != "empty" else ""
+    return Results(hits, total, page, pages, note)
+
+
+def marks(original: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of ``original`` whose words match one of ``terms`` (a variant in common)."""
+    if not terms or not original:
+        return []
+    nt = _normalizer()(original)
+    out = []
+    for m in _WORD.finditer(nt.flat):
+        if terms.intersection(variants(m.group())):
+            out.append(nt.to_original(m.start(), m.end()))
+    return out
+
+
+def pieces(original: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+    """``original[start:end]`` as plain and marked pieces."""
+    out, pos = [], start
+    for s, e in spans:
+        s, e = max(s, start, pos), min(e, end)
+        if e <= s:
+            continue
+        if s > pos:
+            out.append({"text": original[pos:s], "mark": False})
+        out.append({"text": original[s:e], "mark": True})
+        pos = e
+    if pos < end:
+        out.append({"text": original[pos:end], "mark": False})
+    return out
+
+
+def snippet(original: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -> list[dict[str, Any]]:
+    """A window of the text around its first matched word, cut at spaces, with the matches marked."""
+    spans = marks(original, terms)
+    if spans:
+        first = spans[0][0]
+        start = max(0, first - width // 3)
+        if start:
+            space = original.find(" ", start, first)
+            start = space + 1 if space >= 0 else start
+    else:
+        start = 0
+    end = min(len(original), start + width)
+    if end < len(original):
+        space = original.rfind(" ", start, end)
+        end = space if space > start else end
+    out = pieces(original, start, end, spans)
+    if start > 0:
+        out.insert(0, {"text": "… ", "mark": False})
+    if end < len(original):
+        out.append({"text": " …", "mark": False})
+    return out

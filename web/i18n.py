@@ -7,6 +7,8 @@ LANGUAGES = ("ar", "en")
 WORDS: dict[str, dict[str, str]] = {
     "app": {"ar": "رقيب — مساحة المحللين", "en": "Raqib — analysts' workspace"},
     "inbox": {"ar": "الوارد", "en": "Inbox"},
+    "sources": {"ar": "المصادر", "en": "Sources"},
+    "digests": {"ar": "النشرات", "en": "Digests"},
     "login": {"ar": "تسجيل الدخول", "en": "Sign in"},
     "logout": {"ar": "خروج", "en": "Sign out"},
     "name": {"ar": "الاسم", "en": "Name"},

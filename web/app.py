@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import auth, digest_runs, inbox, sources, story
+from web import auth, digest_runs, inbox, search, sources, story
 from web.i18n import LANGUAGES, translate
 
 HERE = Path(__file__).resolve().parent
@@ -166,6 +166,8 @@ def create_app(db_url: str, *, secret_key: str | None = None) -> Starlette:
         Route("/logout", auth.logout, methods=["POST"]),
         Route("/story/{article_id:int}", story.story_page),
         Route("/story/{article_id:int}/review", story.review, methods=["POST"]),
+        Route("/search", search.search_page),
+        Route("/story/{article_id:int}/missed", search.mark_missed, methods=["POST"]),
         Route("/sources", sources.sources_page),
         Route("/digests", digest_runs.digests_page),
         Route("/digests/{run_id:int}", digest_runs.digest_page),

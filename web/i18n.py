@@ -7,6 +7,7 @@ LANGUAGES = ("ar", "en")
 WORDS: dict[str, dict[str, str]] = {
     "app": {"ar": "رقيب — مساحة المحللين", "en": "Raqib — analysts' workspace"},
     "inbox": {"ar": "الوارد", "en": "Inbox"},
+    "search": {"ar": "بحث", "en": "Search"},
     "sources": {"ar": "المصادر", "en": "Sources"},
     "digests": {"ar": "النشرات", "en": "Digests"},
     "login": {"ar": "تسجيل الدخول", "en": "Sign in"},

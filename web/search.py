@@ -1,0 +1,149 @@
+"""Search: every stored article, flagged or not, Arabic-aware (storage/search.py), with the inbox's
+filters, a search by concept or rule, marked snippets, and — for an article that is not flagged — a
+*missed* verdict for reviewers and admins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from storage import search as store
+from storage.models import Article, Review, Source
+from storage.reviews import REVIEW_LABELS, ReviewError, add_review, latest_review_ids
+from web.auth import check_csrf, require_reviewer, require_user, safe_next
+from web.i18n import translate
+
+PERIODS = {"1": 1, "7": 7, "30": 30}
+WORDS: dict[str, dict[str, str]] = {
+    "search": {"ar": "بحث", "en": "Search"},
+    "query": {"ar": "كلمات البحث", "en": "Words"},
+    "concept": {"ar": "مفهوم أو قاعدة", "en": "Concept or rule"},
+    "search_hint": {
+        "ar": "يبحث في كل المقالات المخزنة، المصنفة وغيرها؛ الهمزات والحركات وأدوات مثل «و» و«ال» و«بال» لا تهم.",
+        "en": "Searches every stored article, flagged or not; hamza, diacritics and clitics such as و, ال, بال do not matter.",
+    },
+    "n_results": {"ar": "{n} نتيجة", "en": "{n} results"},
+    "no_results": {"ar": "لا نتائج", "en": "No results"},
+    "q_empty": {"ar": "اكتب كلمة للبحث (علامات الترقيم وحدها لا تكفي)", "en": "Type a word to search for (punctuation alone is not enough)"},
+    "q_shortened": {
+        "ar": "الاستعلام طويل: بُحث عن أول {n} كلمات فقط",
+        "en": "Query too long: only its first {n} words were searched",
+    },
+    "bad_concept": {"ar": "اسم المفهوم أو القاعدة غير صالح", "en": "Not a concept or rule name"},
+    "mark_missed": {"ar": "فاته التصنيف", "en": "Mark missed"},
+    "missed_as": {"ar": "كان يستحق", "en": "should be"},
+}
+
+
+def words(language: str) -> Callable[..., str]:
+    def t(key: str, **values: object) -> str:
+        entry = WORDS.get(key)
+        if entry is None:
+            return translate(key, language, **values)
+        text = entry.get(language) or entry["en"]
+        return text.format(**values) if values else text
+
+    return t
+
+
+@dataclass(frozen=True)
+class Form:
+    q: str = ""
+    concept: str = ""
+    label: str = ""
+    period: str = ""
+    outlet: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_request(cls, request: Request) -> Form:
+        p = request.query_params
+        try:
+            page = max(1, min(int(p.get("page", "1")), 100_000))
+        except ValueError:
+            page = 1
+        label, period = p.get("label", ""), p.get("period", "")
+        return cls(
+            p.get("q", "")[: store.MAX_QUERY_CHARS * 20],
+            p.get("concept", "").strip()[:100],
+            label if label in store.LABELS else "",
+            period if period in PERIODS else "",
+            p.get("outlet", "")[:100],
+            page,
+        )
+
+    def query(self, **changes: Any) -> str:
+        values = {**self.__dict__, **changes}
+        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == 1)})
+
+
+async def search_page(request: Request) -> Response:
+    user = require_user(request)
+    form = Form.from_request(request)
+    language = request.session.get("lang", "ar")
+    results, verdicts = None, {}
+    asked = bool(form.q.strip() or form.concept)
+    with request.app.state.read() as session:
+        if asked:
+            filters = store.Filters(form.label, PERIODS.get(form.period), form.outlet, form.concept)
+            results = store.search(session, form.q, filters, form.page)
+            hit_ids = [hit.id for hit in results.hits]
+            if hit_ids:
+                verdicts = dict(
+                    session.execute(
+                        select(Review.article_id, Review.verdict).where(
+                            Review.id.in_(latest_review_ids()), Review.article_id.in_(hit_ids)
+                        )
+                    ).all()
+                )
+        outlets = session.execute(select(Source.name, Source.outlet).order_by(Source.outlet)).all()
+    pages = results.pages if results else 1
+    page = results.page if results else 1
+    context = {
+        "t": words(language),
+        "form": form,
+        "asked": asked,
+        "results": results,
+        "verdicts": verdicts,
+        "outlets": outlets,
+        "periods": list(PERIODS),
+        "labels": store.LABELS,
+        "review_labels": REVIEW_LABELS,
+        "can_review": user.can_review,
+        "max_words": store.MAX_QUERY_WORDS,
+        "here": "/search" + (f"?{form.query(page=page)}" if form.query(page=page) else ""),
+        "newer": f"?{form.query(page=page - 1)}" if page > 1 else "",
+        "older": f"?{form.query(page=page + 1)}" if page < pages else "",
+        "error": request.query_params.get("error", "")[:200],
+    }
+    return request.app.state.render(request, "search.html", context)
+
+
+async def mark_missed(request: Request) -> Response:
+    """POST /story/{id}/missed: a reviewer says an unflagged article deserved ``label``."""
+    form = await check_csrf(request)
+    user = require_reviewer(request)
+    article_id = int(request.path_params["article_id"])
+    label = form.get("label", "")
+    if label not in REVIEW_LABELS:
+        raise HTTPException(400)
+    back = safe_next(form.get("back"))
+    try:
+        with request.app.state.write() as session:
+            article = session.get(Article, article_id)
+            if article is None:
+                raise HTTPException(404)
+            if article.classification is not None and article.classification.label in REVIEW_LABELS:
+                raise ReviewError(f"article {article_id} is flagged: mark it relevant or a false alarm")
+            add_review(session, article_id, "missed", user.name, label=label, note=form.get("note", ""))
+    except ReviewError as error:
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}{urlencode({'error': str(error)})}", status_code=303)
+    return RedirectResponse(back, status_code=303)

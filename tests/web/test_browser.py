@@ -133,6 +133,22 @@ def test_review_loop_in_chromium(server, browser, archive, tmp_path, capsys) -> 
     assert after["n"] == 1 and after["false_alarms"] == [f"article-{ids['hostile']}"]
     assert after["flagged"]["fp"] == 1
 
+    # Search an Arabic word in another clitic form, without its hamza: the article is found, marked.
+    page.click("header nav a[href='/search']")
+    page.fill("#search-q", "والامطار")
+    page.click("form.search-form button[type=submit]")
+    page.wait_for_url("**/search?**")
+    results = page.locator(".result")
+    assert results.count() == 1
+    assert "أمطار غزيرة" in results.first.inner_text()
+    assert results.first.locator("mark").first.inner_text() == "أمطار"
+    page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+    page.fill("#search-q", "بيتكوين")
+    page.click("form.search-form button[type=submit]")
+    page.wait_for_url("**q=%D8%A8**")
+    assert "<script>window.__pwned=1</script>" in page.inner_text(".results")
+    assert page.locator(".results img").count() == 0
+
     # A viewer gets 403 on a review POST, even with a valid CSRF token.
     viewer = browser.new_context().new_page()
     _login(viewer, server, "view")

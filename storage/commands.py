@@ -56,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     revision.add_argument("--rev-id", default=None, help="revision id, e.g. 0003_something")
     revision.set_defaults(func=cmd_db_revision)
 
+    reindex = db_commands.add_parser(
+        "reindex", help="rebuild the search index from the stored articles (storage/search.py)"
+    )
+    add_db_argument(reindex)
+    reindex.set_defaults(func=cmd_db_reindex)
+
     reclassify_parser = subparsers.add_parser(
         "reclassify",
         help="re-run the classifier on stored articles classified by other rules",
@@ -127,6 +133,20 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("models and migrations agree")
+    return 0
+
+
+def cmd_db_reindex(args: argparse.Namespace) -> int:
+    from storage import db
+    from storage.search import reindex
+
+    engine = db.open_database(args.db)
+    try:
+        with db.unit_of_work(db.session_factory(engine)) as session:
+            count = reindex(session)
+    finally:
+        engine.dispose()
+    print(f"search index rebuilt: {count} articles")
     return 0
 
 

@@ -33,9 +33,7 @@ from storage.models import Article, Classification, Source, utcnow
 
 TABLE = "article_search"
 # classifiers/rules/ar/lexicon.yaml morphology.proclitics (a test keeps them equal), longest first.
-PROCLITICS_RAW = (
-    "و ف ب ل ك ال وال فال بال كال لل ولل فلل وب فب ول فل وك وبال فبال وكال"
-).split()
+PROCLITICS_RAW = ("و ف ب ل ك ال وال فال بال كال لل ولل فلل وب فب ول فل وك وبال فبال وكال").split()
 PROTECTED_RAW = (
     "بيتكوين بتكوين تيثر بينانس باينانس إيثريوم ايثيريوم إيثيريوم بلوكتشين الكتروني إلكترونية "
     "إلكترونيا مونيرو تلغرام تليغرام كوين"
@@ -163,8 +161,7 @@ def _ts_query(q: Query) -> str:
 def _matching_ids(session: Session, q: Query) -> Any:
     if _dialect(session) == "postgresql":
         return text(
-            f"SELECT article_id FROM {TABLE} "
-            "WHERE to_tsvector('simple', terms) @@ to_tsquery('simple', :tsq)"
+            f"SELECT article_id FROM {TABLE} WHERE to_tsvector('simple', terms) @@ to_tsquery('simple', :tsq)"
         ).bindparams(tsq=_ts_query(q))
     return text(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :fts").bindparams(fts=_fts_match(q))
 

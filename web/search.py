@@ -31,7 +31,10 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "n_results": {"ar": "{n} نتيجة", "en": "{n} results"},
     "no_results": {"ar": "لا نتائج", "en": "No results"},
-    "q_empty": {"ar": "اكتب كلمة للبحث (علامات الترقيم وحدها لا تكفي)", "en": "Type a word to search for (punctuation alone is not enough)"},
+    "q_empty": {
+        "ar": "اكتب كلمة للبحث (علامات الترقيم وحدها لا تكفي)",
+        "en": "Type a word to search for (punctuation alone is not enough)",
+    },
     "q_shortened": {
         "ar": "الاستعلام طويل: بُحث عن أول {n} كلمات فقط",
         "en": "Query too long: only its first {n} words were searched",

@@ -15,11 +15,33 @@ NOW = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)
 
 ARTICLES = [
     # key, source, title, text, label, rules, concepts
-    ("terror", "wire-one", "تقرير عن الإرهاب", "قالت الحكومة إن الإرهاب يهدد المنطقة.", "related",
-     ["terror_rule"], ["terror"]),
-    ("coin", "wire-two", "تبرعات بالبيتكوين", "جمعت الجماعة تبرعات بالبيتكوين عبر منصات تداول.", "none", [], []),
-    ("money", "wire-one", "تقرير مالي", "أعلن البنك عن تمويلٌ جديد للمشاريع الصغيرة.", "core",
-     ["money_rule"], ["money"]),
+    (
+        "terror",
+        "wire-one",
+        "تقرير عن الإرهاب",
+        "قالت الحكومة إن الإرهاب يهدد المنطقة.",
+        "related",
+        ["terror_rule"],
+        ["terror"],
+    ),
+    (
+        "coin",
+        "wire-two",
+        "تبرعات بالبيتكوين",
+        "جمعت الجماعة تبرعات بالبيتكوين عبر منصات تداول.",
+        "none",
+        [],
+        [],
+    ),
+    (
+        "money",
+        "wire-one",
+        "تقرير مالي",
+        "أعلن البنك عن تمويلٌ جديد للمشاريع الصغيرة.",
+        "core",
+        ["money_rule"],
+        ["money"],
+    ),
     ("rain", "wire-two", "أمطار غزيرة", "تتوقع الأرصاد أمطارا غزيرة على السواحل.", None, [], []),
 ]
 
@@ -153,3 +175,16 @@ def test_proclitics_are_the_arabic_packs() -> None:
     morphology = load_ruleset().packs["ar"].morphology
     assert set(search.PROCLITICS_RAW) == set(morphology.proclitics)
     assert set(search.PROTECTED_RAW) == set(morphology.protected)
+
+
+def test_raqib_db_reindex(
+    db_url: str, factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cli
+
+    ids = _store(factory)
+    with db.unit_of_work(factory) as session:
+        session.execute(text("DELETE FROM article_search"))
+    assert cli.main(["db", "reindex", "--db", db_url]) == 0
+    assert capsys.readouterr().out.strip() == f"search index rebuilt: {len(ARTICLES)} articles"
+    assert _ids(factory, "والارهاب") == {ids["terror"]}

@@ -72,7 +72,9 @@ def test_hostile_title_and_text_are_escaped(client, archive) -> None:
     login(client, "view")
     page = client.get("/search", params={"q": "بيتكوين"})
     html = page.text
-    assert "<script>" not in html and "<img" not in html and "<b onmouseover" not in html and "<i>" not in html
+    assert (
+        "<script>" not in html and "<img" not in html and "<b onmouseover" not in html and "<i>" not in html
+    )
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "&lt;b onmouseover=&#34;x()&#34;&gt;<mark>البيتكوين</mark>&lt;/b&gt;" in html
     assert "&lt;i&gt;مقال&lt;/i&gt;" in html
@@ -130,9 +132,12 @@ def test_reviewer_marks_an_unflagged_result_missed(client, archive) -> None:
     )
     assert refused.status_code == 303 and refused.headers["location"].startswith("/?error=")
     assert client.post(f"/story/{weather}/missed", data={"label": "core"}).status_code == 403
-    assert client.post(
-        f"/story/{weather}/missed", data={"label": "bogus", "csrf": csrf_of(page.text)}
-    ).status_code == 400
+    assert (
+        client.post(
+            f"/story/{weather}/missed", data={"label": "bogus", "csrf": csrf_of(page.text)}
+        ).status_code
+        == 400
+    )
 
 
 def test_viewer_gets_403_on_missed(client, archive) -> None:

@@ -35,8 +35,7 @@ def upgrade() -> None:
             " terms TEXT NOT NULL)"
         )
         op.execute(
-            "CREATE INDEX ix_article_search_terms ON article_search "
-            "USING gin (to_tsvector('simple', terms))"
+            "CREATE INDEX ix_article_search_terms ON article_search USING gin (to_tsvector('simple', terms))"
         )
         insert = sa.text("INSERT INTO article_search (article_id, terms) VALUES (:id, :terms)")
     else:

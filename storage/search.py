@@ -216,8 +216,10 @@ def search(
     filters = filters or Filters()
     q = parse(query)
     concept = filters.concept if _CONCEPT.match(filters.concept or "") else ""
+    if filters.concept and not concept:
+        return Results(note="bad_concept")
     if not q.groups and not concept:
-        return Results(note="empty" if not filters.concept else "bad_concept")
+        return Results(note="empty")
     label = func.coalesce(Classification.label, "none")
     stmt = (
         select(

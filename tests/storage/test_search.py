@@ -133,6 +133,7 @@ def test_bad_queries_are_bounded(factory: sessionmaker[Session]) -> None:
     _store(factory)
     with db.unit_of_work(factory) as session:
         assert search.search(session, "!!! ؟؟ ...").note == "empty"
+        assert search.search(session, "تمويل", search.Filters(concept="إرهاب' OR 1")).note == "bad_concept"
         long = search.search(session, "تمويل " * 5000, now=NOW)
     assert long.note == "shortened" and long.total == 1
 

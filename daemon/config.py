@@ -32,6 +32,9 @@ Keys (all optional; see ``config/raqib.example.toml``)::
     timeout = "20m"                     # overrides crawl_timeout
     memory_mb = 1024                    # overrides crawl_memory_mb
     misfire_grace = "30m"               # default: the interval (cron: 1 h)
+    min_interval = "10m"                # adaptive intervals (either key turns them on): each source is
+    max_interval = "6h"                 # polled from its publication rate, within these bounds; the
+                                        # group runs every min_interval unless every/cron says otherwise
 """
 
 from __future__ import annotations
@@ -68,6 +71,18 @@ class CrawlGroup:
     timeout: float = 1800.0
     memory_mb: float = 1536.0
     misfire_grace: float = 3600.0
+    # Adaptive intervals (daemon.intervals): None = off, every run crawls all the group's sources.
+    min_interval: float | None = None
+    max_interval: float | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        return self.min_interval is not None and self.max_interval is not None
+
+
+# Adaptive bounds when a group sets only one of them.
+DEFAULT_MIN_INTERVAL = 600.0
+DEFAULT_MAX_INTERVAL = 6 * 3600.0
 
 
 def _default_crawl_command() -> tuple[str, ...]:
@@ -204,7 +219,18 @@ _DAEMON_KEYS = {
     "reclassify_before_digest",
     "crawl",
 }
-_GROUP_KEYS = {"name", "sources", "source_groups", "every", "cron", "timeout", "memory_mb", "misfire_grace"}
+_GROUP_KEYS = {
+    "name",
+    "sources",
+    "source_groups",
+    "every",
+    "cron",
+    "timeout",
+    "memory_mb",
+    "misfire_grace",
+    "min_interval",
+    "max_interval",
+}
 
 
 def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
@@ -303,6 +329,15 @@ def _groups(table: _Keys, crawl_timeout: float, crawl_memory: float) -> tuple[Cr
             )
         every = keys.duration("every", None)
         cron = keys.data.get("cron")
+        min_interval, max_interval = _adaptive_bounds(keys, name)
+        if min_interval is not None and every is None and cron is None:
+            every = min_interval  # an adaptive group runs at its minimum unless told otherwise
+        if min_interval is not None and every is not None and every > min_interval:
+            raise ConfigError(
+                f"{keys.where('every')}: {keys.data.get('every')!r} is longer than min_interval "
+                f"{keys.data.get('min_interval', '10m')!r}: the group's sources cannot be polled more "
+                "often than the group runs (shorten every, or drop it to run every min_interval)"
+            )
         if (every is None) == (cron is None):
             raise ConfigError(f"{table.path}: [daemon.crawl {name}] needs exactly one of 'every' or 'cron'")
         if cron is not None:
@@ -317,9 +352,25 @@ def _groups(table: _Keys, crawl_timeout: float, crawl_memory: float) -> tuple[Cr
                 timeout=keys.duration("timeout", crawl_timeout) or crawl_timeout,
                 memory_mb=keys.number("memory_mb", crawl_memory),
                 misfire_grace=keys.duration("misfire_grace", every or 3600.0) or 3600.0,
+                min_interval=min_interval,
+                max_interval=max_interval,
             )
         )
     return tuple(groups)
+
+
+def _adaptive_bounds(keys: _Keys, name: str) -> tuple[float | None, float | None]:
+    """(min_interval, max_interval) of an adaptive group, or (None, None) when it sets neither."""
+    if "min_interval" not in keys.data and "max_interval" not in keys.data:
+        return None, None
+    low = keys.duration("min_interval", DEFAULT_MIN_INTERVAL) or DEFAULT_MIN_INTERVAL
+    high = keys.duration("max_interval", max(DEFAULT_MAX_INTERVAL, low)) or DEFAULT_MAX_INTERVAL
+    if high < low:
+        raise ConfigError(
+            f"{keys.where('max_interval')}: {keys.data.get('max_interval')!r} is shorter than min_interval "
+            f"{keys.data.get('min_interval', '10m')!r}"
+        )
+    return low, high
 
 
 def _check_cron(expression: Any, where: str) -> None:

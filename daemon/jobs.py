@@ -10,7 +10,9 @@ database; the run-time :class:`~daemon.context.JobContext` arrives as the ``ctx`
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from daemon import runs
@@ -95,11 +97,18 @@ def job_specs(config: DaemonConfig) -> list[JobSpec]:
 # What a job runs: the argv of its child (apart from how and where it is run, so another runner can reuse it)
 
 
-def crawl_argv(config: DaemonConfig, group: CrawlGroup, run_id: int) -> list[str]:
-    """``raqib crawl`` for one group, recording into the crawl run the daemon opened for it."""
+def crawl_argv(
+    config: DaemonConfig, group: CrawlGroup, run_id: int, sources: Sequence[str] | None = None
+) -> list[str]:
+    """``raqib crawl`` for one group (or only ``sources``, its due ones), recording into the crawl run
+    the daemon opened for it."""
     argv = [*config.crawl_command, "--crawl-run-id", str(run_id)]
     if config.sources_file:
         argv += ["--sources", config.sources_file]
+    if sources is not None:
+        for name in sources:
+            argv += ["--source", name]
+        return argv
     for name in group.sources:
         argv += ["--source", name]
     for name in group.source_groups:
@@ -146,13 +155,18 @@ def crawl_job(group_name: str, *, ctx: JobContext | None = None) -> str:
         )
         return "skipped"
 
-    run_id = runs.open_run(ctx, group)
+    due: list[str] | None = None
+    if group.adaptive:
+        due = due_sources(ctx, group, datetime.now(UTC))
+        if due == []:
+            return "skipped"
+    run_id = runs.open_run(ctx, group, due)
 
     def record_pid(proc: subprocess.Popen[Any]) -> None:
         runs.record_pid(ctx, run_id, proc.pid)
 
-    argv = crawl_argv(ctx.config, group, run_id)
-    scope = ", ".join(group.sources) or (
+    argv = crawl_argv(ctx.config, group, run_id, due)
+    scope = ", ".join(due if due is not None else group.sources) or (
         f"source groups {', '.join(group.source_groups)}" if group.source_groups else "all enabled sources"
     )
     log.info("crawl %s: started run #%d (%s)", group.name, run_id, scope)
@@ -172,6 +186,35 @@ def crawl_job(group_name: str, *, ctx: JobContext | None = None) -> str:
         log.error("crawl %s: could not start %s: %s", group.name, argv[0], error.strerror or error)
         return "failed"
     return runs.record_outcome(ctx, group, run_id, result)
+
+
+def due_sources(ctx: JobContext, group: CrawlGroup, now: datetime) -> list[str] | None:
+    """The sources of an adaptive group due at ``now`` (aware), logged with the group's due/not-due
+    counts; None when the group's sources cannot be listed (then the whole group is crawled)."""
+    from daemon import polling
+
+    names = polling.group_sources(ctx.config, group)
+    if not names:
+        return None
+    with ctx.sessions() as session:
+        schedule = polling.due_times(session, group, names, now)
+    slack = polling.slack(group)
+    due = [entry for entry in schedule if entry.is_due(now, slack)]
+    waiting = sorted((entry for entry in schedule if not entry.is_due(now, slack)), key=lambda e: e.next_due)
+    nearest = (
+        f"; next: {waiting[0].source} at {waiting[0].next_due.astimezone(ctx.config.tz):%Y-%m-%d %H:%M:%S}"
+        if waiting
+        else ""
+    )
+    log.info(
+        "crawl %s: %d source(s) due, %d not due%s%s",
+        group.name,
+        len(due),
+        len(waiting),
+        f" ({', '.join(f'{e.source} every {e.interval / 60:.0f} min' for e in due)})" if due else "",
+        nearest,
+    )
+    return [entry.source for entry in due]
 
 
 def digest_job(kind: str = "daily", *, ctx: JobContext | None = None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -116,14 +117,15 @@ def busy_with(ctx: JobContext, group: CrawlGroup) -> Any:
     return None
 
 
-def open_run(ctx: JobContext, group: CrawlGroup) -> int:
-    """A new "running" crawl run for ``group``; the child is told its id and records into it."""
+def open_run(ctx: JobContext, group: CrawlGroup, sources: Sequence[str] | None = None) -> int:
+    """A new "running" crawl run for ``group`` (or only ``sources`` of it, the due ones of an adaptive
+    group); the child is told its id and records into it."""
     from storage.db import unit_of_work
     from storage.models import CrawlRun
 
     with unit_of_work(ctx.sessions) as session:
         run = CrawlRun(
-            sources=",".join(group.sources),
+            sources=",".join(group.sources if sources is None else sources),
             status="running",
             stats={STAT_GROUP: group.name, STAT_HOST: _host(), STAT_PID: None},
             errors=[],

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digests.models import Delivery, DigestRun
-from storage.models import Article, Classification, Source
+from storage.models import Article, Classification, CrawlRun, Source
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,9 @@ def _holder_is_dead(owner: str) -> bool:
         return False
 
 
+SETTLE_HOURS = 6
+
+
 def _due_filter(channel: str, since: datetime | None, until: datetime) -> list[Any]:
     delivered = exists().where(and_(Delivery.article_id == Article.id, Delivery.channel == channel))
     conditions = [
@@ -118,6 +121,17 @@ def _due_filter(channel: str, since: datetime | None, until: datetime) -> list[A
     ]
     if since is not None:
         conditions.append(Article.fetched_at >= since)
+    # A crawl still running may yet re-judge what it stored (bodies cleaned again once the outlet's
+    # template is learned, crawler/template_learning.py): its articles wait for the next digest. A run
+    # "running" for longer than SETTLE_HOURS died without saying so and holds nothing back.
+    settling = exists().where(
+        and_(
+            CrawlRun.id == Article.crawl_run_id,
+            CrawlRun.status == "running",
+            CrawlRun.started_at > until - timedelta(hours=SETTLE_HOURS),
+        )
+    )
+    conditions.append(~settling)
     return conditions
 
 

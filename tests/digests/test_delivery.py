@@ -184,3 +184,30 @@ def test_empty_day_with_a_broken_source_still_alerts(store, factory, settings, s
     assert result.outcomes[0].status == "sent"
     _, html = bodies(inbox.messages[0][1])
     assert "http_500" in html
+
+
+def test_articles_of_a_crawl_still_running_wait_for_it_to_end(store, factory, settings):
+    """A running crawl may still re-judge what it stored (bodies cleaned again once the outlet's
+    template is learned): its stories go out with the next digest after it ends. A run left
+    "running" for hours died without saying so and holds nothing back."""
+    from sqlalchemy import update
+
+    from storage.models import CrawlRun
+
+    def set_runs(**values) -> None:
+        with factory.begin() as session:
+            session.execute(update(CrawlRun).values(**values))
+
+    ids = flagged(store)
+    set_runs(status="running", finished_at=None, started_at=NOW - timedelta(minutes=5))
+    first = run_digest(factory, settings, formats=("json",), now=NOW)
+    assert first.outcomes[0].status == "skipped" and store.deliveries("files") == {}
+
+    set_runs(status="finished", finished_at=NOW)
+    second = run_digest(factory, settings, formats=("json",), now=NOW + timedelta(minutes=1))
+    assert second.outcomes[0].articles == 3 and set(store.deliveries("files")) == set(ids.values())
+
+    late = store.add(ArticleSpec("https://one.example/z", "خبر من زحف انقطع دون أن يقول", WIRE + " "))
+    set_runs(status="running", finished_at=None, started_at=NOW - timedelta(hours=7))
+    third = run_digest(factory, settings, formats=("json",), now=NOW + timedelta(minutes=2))
+    assert third.outcomes[0].articles == 1 and set(late.values()) <= set(store.deliveries("files"))

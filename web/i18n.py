@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 LANGUAGES = ("ar", "en")
 
 WORDS: dict[str, dict[str, str]] = {
@@ -94,3 +96,16 @@ def translate(key: str, language: str, **values: object) -> str:
         return key
     text = entry.get(language) or entry["en"]
     return text.format(**values) if values else text
+
+
+def translator(words: dict[str, dict[str, str]], language: str) -> Callable[..., str]:
+    """A page's own words first, then the shared ones above (pages keep their vocabulary apart)."""
+
+    def t(key: str, **values: object) -> str:
+        entry = words.get(key)
+        if entry is None:
+            return translate(key, language, **values)
+        text = entry.get(language) or entry["en"]
+        return text.format(**values) if values else text
+
+    return t

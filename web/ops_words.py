@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from web.i18n import translate
+from web.i18n import translator as shared_translator
 
 WORDS: dict[str, dict[str, str]] = {
     "sources": {"ar": "المصادر", "en": "Sources"},
@@ -76,11 +76,4 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def translator(language: str) -> Callable[..., str]:
-    def t(key: str, **values: object) -> str:
-        entry = WORDS.get(key)
-        if entry is None:
-            return translate(key, language, **values)
-        text = entry.get(language) or entry["en"]
-        return text.format(**values) if values else text
-
-    return t
+    return shared_translator(WORDS, language)

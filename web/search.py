@@ -18,7 +18,7 @@ from storage import search as store
 from storage.models import Article, Review, Source
 from storage.reviews import REVIEW_LABELS, ReviewError, add_review, latest_review_ids
 from web.auth import check_csrf, require_reviewer, require_user, safe_next
-from web.i18n import translate
+from web.i18n import translator
 
 PERIODS = {"1": 1, "7": 7, "30": 30}
 WORDS: dict[str, dict[str, str]] = {
@@ -46,14 +46,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def words(language: str) -> Callable[..., str]:
-    def t(key: str, **values: object) -> str:
-        entry = WORDS.get(key)
-        if entry is None:
-            return translate(key, language, **values)
-        text = entry.get(language) or entry["en"]
-        return text.format(**values) if values else text
-
-    return t
+    return translator(WORDS, language)
 
 
 @dataclass(frozen=True)

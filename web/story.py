@@ -13,6 +13,7 @@ from classifiers.evidence import describe_rules, group_terms, merge_spans, parag
 from classifiers.policy import score_meaning
 from storage.models import Article, CrawlRun
 from storage.reviews import REASONS, ReviewError, add_review, history
+from storage.search import pieces
 from web.auth import check_csrf, require_reviewer, require_user
 
 
@@ -31,32 +32,16 @@ def _spans(matches: list[dict[str, Any]], field: str, text: str) -> list[tuple[i
     return out
 
 
-def segments(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """``text[start:end]`` cut into plain and marked pieces (the template escapes each piece)."""
-    out, pos = [], start
-    for s, e in spans:
-        s, e = max(s, start), min(e, end)
-        if e <= s:
-            continue
-        if s > pos:
-            out.append({"text": text[pos:s], "mark": False})
-        out.append({"text": text[s:e], "mark": True})
-        pos = e
-    if pos < end:
-        out.append({"text": text[pos:end], "mark": False})
-    return out
-
-
 def paragraphs(text: str, spans: list[tuple[int, int]], language: str) -> list[dict[str, Any]]:
     starts = paragraph_starts(text)
     out = []
     for n, s in enumerate(starts, 1):
         e = text.find("\n", s)
         e = len(text) if e < 0 else e
-        pieces = segments(text, s, e, spans)
-        marked = any(piece["mark"] for piece in pieces)
+        cut = pieces(text, s, e, spans)
+        marked = any(piece["mark"] for piece in cut)
         part = "lead" if n == 1 else "body"
-        out.append({"pieces": pieces, "place": place(part, n, language) if marked else "", "marked": marked})
+        out.append({"pieces": cut, "place": place(part, n, language) if marked else "", "marked": marked})
     return out
 
 
@@ -138,7 +123,7 @@ async def story_page(request: Request) -> Response:
     context = {
         "story": data,
         "decision": decision,
-        "title_pieces": segments(data["title"], 0, len(data["title"]), title_spans),
+        "title_pieces": pieces(data["title"], 0, len(data["title"]), title_spans),
         "title_place": place("title", 0, language) if title_spans else "",
         "paragraphs": paragraphs(data["text"], text_spans, language),
         "rules": rules,

@@ -4,7 +4,8 @@ Wire copy (the same agency text under different outlets, with a changed headline
 dateline or a trimmed last paragraph) is found with word shingles over normalised Arabic, MinHash
 signatures and LSH banding for candidate pairs, then confirmed with the exact Jaccard similarity of
 the shingle sets. Costs stay near-linear in the number of articles: only pairs that share a band
-are compared.
+are compared (a few dozen articles are simply compared pair by pair). The workspace (web/copies.py)
+groups with the same function, so the digest and the inbox agree on what a copy is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ NUM_PERM = 64
 BANDS = 16  # 16 bands × 4 rows: pairs with Jaccard ≳ 0.4 become candidates with high probability
 MAX_WORDS = 400
 THRESHOLD = 0.5  # exact Jaccard needed to merge two candidates
+EXACT_BELOW = 48  # fewer articles than this: all pairs compared exactly, no MinHash (see _pairs)
 _MERSENNE = (1 << 61) - 1
 _MAX_HASH = (1 << 32) - 1
 
@@ -108,6 +110,16 @@ def _candidate_pairs(signatures: list[tuple[int, ...]]) -> set[tuple[int, int]]:
     return pairs
 
 
+def _pairs(sets: list[set[int]]) -> set[tuple[int, int]]:
+    """The pairs whose exact Jaccard is worth computing. Below EXACT_BELOW articles every pair is:
+    cheaper than the MinHash signatures (about 10 ms an article) and never misses a pair, which
+    matters to the workspace, which groups a page of stories and their few candidate copies."""
+    n = len(sets)
+    if n < EXACT_BELOW:
+        return {(i, j) for i in range(n) for j in range(i + 1, n) if sets[i] and sets[j]}
+    return _candidate_pairs([minhash(s) for s in sets])
+
+
 # --- grouping ---------------------------------------------------------------------------------------
 
 
@@ -129,8 +141,7 @@ def group_stories(
     parent = list(range(len(articles)))
     titles = [" ".join(_TOKEN.findall(normalise(a.title))) for a in articles]
     sets = [shingles(f"{a.title}\n{a.text}", normalise) for a in articles]
-    signatures = [minhash(s) for s in sets]
-    for i, j in _candidate_pairs(signatures):
+    for i, j in _pairs(sets):
         if jaccard(sets[i], sets[j]) >= threshold:
             parent[_find(parent, i)] = _find(parent, j)
     # Identical headlines from different outlets are one story even when one copy's body failed to

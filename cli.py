@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "crawler.commands",  # crawl, extract, sources
     "classifiers.commands",  # classify, eval
     "storage.commands",  # db, reclassify
+    "storage.whatif_commands",  # rules whatif
     "digests.commands",  # digest
     "web.commands",  # users, reviews, web
     "scheduler",  # daemon

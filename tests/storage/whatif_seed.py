@@ -54,8 +54,9 @@ STORIES = [
 ]
 
 
-def seed(url: str, *, with_users: bool = True) -> dict[str, int]:
-    """Store the stories (classified by the packaged rules) and three reviews; returns ids by key."""
+def seed(url: str, *, with_users: bool = True, now: datetime = NOW) -> dict[str, int]:
+    """Store the stories (classified by the packaged rules, dated before ``now``) and three reviews;
+    returns ids by key."""
     from classifiers import load_classifier
 
     db.upgrade(url)
@@ -73,7 +74,7 @@ def seed(url: str, *, with_users: bool = True) -> dict[str, int]:
                 text=text,
                 sitename="وكالة الأخبار",
                 language="ar",
-                published_at=NOW - timedelta(hours=hours),
+                published_at=now - timedelta(hours=hours),
                 date_confidence="high",
                 classification=repo.ClassificationRecord.from_decision(decision, classifier.rules_version),
             )
@@ -83,9 +84,9 @@ def seed(url: str, *, with_users: bool = True) -> dict[str, int]:
             repo.upsert_sources(session, [repo.SourceRecord("wire-one", "وكالة الأخبار", "MA", "ar", "feed")])
             stored = repo.store_articles(session, records).ids
             ids = {key: stored[repo.url_hash(f"https://akhbar.example/{key}")] for key, *_ in STORIES}
-            add_review(session, ids["zcash"], "missed", "rev", label="core", now=NOW)
-            add_review(session, ids["fatf"], "false_alarm", "rev", reason="off_topic", now=NOW)
-            add_review(session, ids["seizure"], "relevant", "rev", now=NOW)
+            add_review(session, ids["zcash"], "missed", "rev", label="core", now=now)
+            add_review(session, ids["fatf"], "false_alarm", "rev", reason="off_topic", now=now)
+            add_review(session, ids["seizure"], "relevant", "rev", now=now)
             if with_users:
                 for name, role in (("rev", "reviewer"), ("view", "viewer"), ("boss", "admin")):
                     add_user(session, name, role, PASSWORD)

@@ -99,10 +99,13 @@ async def login_page(request: Request) -> Response:
         context = {"next": safe_next(form.get("next")), "error": error, "name": name}
         return request.app.state.render(request, "login.html", context, status_code=401)
     language = request.session.get("lang")
+    pending = request.session.get("pending")  # a review sent after the session expired (web/story.py)
     request.session.clear()  # a new session for the signed-in user (no fixation)
     request.session.update({"user": name, "role": role, "csrf": secrets.token_urlsafe(32)})
     if language:
         request.session["lang"] = language
+    if pending:
+        request.session["pending"] = pending
     return RedirectResponse(safe_next(form.get("next")), status_code=303)
 
 

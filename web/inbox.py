@@ -1,25 +1,50 @@
-"""The inbox: flagged stories (core, related) newest first, with filters, counts per label, how many
-await review, and the reviewed items' precision and recall."""
+"""The inbox: flagged stories (core, related) newest first, each story once with its copies in other
+outlets, filters (label, period, outlet, country, language, rule fired, review state), counts per
+label, how many await review, and the reviewed items' precision and recall.
+
+Rows are paged in SQL (articles, newest first); copies are grouped for the page shown only
+(web/copies.py). An article whose story has a newer member that also passes the filters is listed
+under that member, on this page or an earlier one, so each story is listed once and a page may hold
+fewer than PAGE_SIZE rows.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from storage.models import Article, Classification, Review, Source, utcnow
 from storage.reviews import awaiting_review, latest_review_ids, report
 from web.auth import require_user
+from web.copies import Anchor, copy_rows, stories_of
+from web.i18n import translator
 
 PAGE_SIZE = 25
 FLAGGED = ("core", "related")
 PERIODS = {"1": 1, "7": 7, "30": 30}
 STATES = ("awaiting", "reviewed", "relevant", "false_alarm")
+_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+WORDS: dict[str, dict[str, str]] = {
+    "country": {"ar": "البلد", "en": "Country"},
+    "language": {"ar": "اللغة", "en": "Language"},
+    "rule": {"ar": "القاعدة", "en": "Rule fired"},
+    "copies": {"ar": "نسخ في مصادر أخرى", "en": "Copies in other outlets"},
+    "hidden_copies": {
+        "ar": "{n} من مقالات هذه الصفحة نسخ من أخبار أحدث معروضة قبلها",
+        "en": "{n} articles of this page are copies of newer stories listed before",
+    },
+    "unknown_rule": {
+        "ar": "لا قاعدة بهذا الاسم: «{name}»؛ لم تطبق هذه التصفية",
+        "en": "No rule is named «{name}»: that filter was not applied",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +52,9 @@ class Filters:
     label: str = ""
     period: str = ""
     outlet: str = ""
+    country: str = ""
+    language: str = ""
+    rule: str = ""
     state: str = ""
     page: int = 1
 
@@ -41,11 +69,14 @@ class Filters:
         except ValueError:
             page = 1
         return cls(
-            label if label in FLAGGED else "",
-            period if period in PERIODS else "",
-            q.get("outlet", "")[:100],
-            state if state in STATES else "",
-            page,
+            label=label if label in FLAGGED else "",
+            period=period if period in PERIODS else "",
+            outlet=q.get("outlet", "")[:100],
+            country=q.get("country", "").strip()[:8],
+            language=q.get("language", "").strip()[:16],
+            rule=q.get("rule", "").strip()[:100],
+            state=state if state in STATES else "",
+            page=page,
         )
 
     def query(self, **changes: Any) -> str:
@@ -62,6 +93,13 @@ def _latest() -> Any:
     return select(Review.article_id, Review.verdict).where(Review.id.in_(latest_review_ids())).subquery()
 
 
+def _fired(rule: str) -> Any:
+    # The rule names are validated (_NAME), so their JSON form is the name in quotes; LIKE on the
+    # JSON text works the same on SQLite and PostgreSQL. "_" is a LIKE wildcard: escaped.
+    escaped = rule.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(Classification.rules, Text).like(f'%"{escaped}"%', escape="\\")
+
+
 def _filtered(stmt: Any, filters: Filters, now: datetime, latest: Any, *, with_label: bool = True) -> Any:
     stmt = (
         stmt.join(Classification, Classification.article_id == Article.id)
@@ -74,6 +112,12 @@ def _filtered(stmt: Any, filters: Filters, now: datetime, latest: Any, *, with_l
         stmt = stmt.where(_when() >= now - timedelta(days=PERIODS[filters.period]))
     if filters.outlet:
         stmt = stmt.where(Source.name == filters.outlet)
+    if filters.country:
+        stmt = stmt.where(Source.country == filters.country)
+    if filters.language:
+        stmt = stmt.where(Article.language == filters.language)
+    if filters.rule:
+        stmt = stmt.where(_fired(filters.rule))
     if filters.state == "awaiting":
         stmt = stmt.where(latest.c.verdict.is_(None))
     elif filters.state == "reviewed":
@@ -83,9 +127,69 @@ def _filtered(stmt: Any, filters: Filters, now: datetime, latest: Any, *, with_l
     return stmt
 
 
+def _rule_names(packs: dict[str, Any]) -> list[str]:
+    return sorted({rule.name for pack in packs.values() for rule in pack.rules})
+
+
+def _choices(session: Any, packs: dict[str, Any]) -> dict[str, list[Any]]:
+    """What the filters offer: outlets, countries and languages of the configured sources (and the
+    rule packs' languages), the packs' rules."""
+    sources = session.execute(
+        select(Source.name, Source.outlet, Source.country, Source.language).order_by(Source.outlet)
+    ).all()
+    return {
+        "outlets": [(s.name, s.outlet) for s in sources],
+        "countries": sorted({s.country for s in sources if s.country}),
+        "languages": sorted({s.language for s in sources if s.language} | set(packs)),
+        "rules": _rule_names(packs),
+    }
+
+
+def _group_page(
+    session: Any, rows: list[Any], filters: Filters, now: datetime, latest: Any
+) -> tuple[list, int]:
+    """(row, copies) for each story of the page, and how many rows were listed under another."""
+    if not rows:
+        return [], 0
+    stories = stories_of(session, [Anchor(r.id, r.published_at or r.fetched_at) for r in rows])
+    members = {m for story in stories.values() for m in story.article_ids}
+    passing = set()
+    if members:
+        passing = set(
+            session.scalars(
+                _filtered(select(Article.id).select_from(Article), filters, now, latest).where(
+                    Article.id.in_(sorted(members))
+                )
+            )
+        )
+    order = {
+        a.article_id: ((a.published_at or a.fetched_at), a.article_id)
+        for s in stories.values()
+        for a in s.articles
+    }
+    out, hidden = [], 0
+    for r in rows:
+        story = stories.get(r.id)
+        mine = ((r.published_at or r.fetched_at), r.id)
+        if story is not None and any(
+            m != r.id and m in passing and order[m] > mine for m in story.article_ids
+        ):
+            hidden += 1  # listed under a newer member of its story (here or on an earlier page)
+            continue
+        out.append((r, copy_rows(story, r.id) if story is not None else []))
+    return out, hidden
+
+
 async def inbox_page(request: Request) -> Response:
     require_user(request)
     filters = Filters.from_request(request)
+    language = request.session.get("lang", "ar")
+    t = translator(WORDS, language)
+    packs = request.app.state.packs()
+    notes = []
+    if filters.rule and (not _NAME.match(filters.rule) or filters.rule not in _rule_names(packs)):
+        notes.append(t("unknown_rule", name=filters.rule))
+        filters = Filters(**{**filters.__dict__, "rule": ""})
     now = utcnow()
     latest = _latest()
     with request.app.state.read() as session:
@@ -113,6 +217,7 @@ async def inbox_page(request: Request) -> Response:
             .offset((filters.page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()
+        grouped, hidden = _group_page(session, list(rows), filters, now, latest)
         count_stmt = _filtered(
             select(Classification.label, func.count()).select_from(Article),
             filters,
@@ -121,7 +226,7 @@ async def inbox_page(request: Request) -> Response:
             with_label=False,
         )
         counts = dict(session.execute(count_stmt.group_by(Classification.label)).all())
-        outlets = session.execute(select(Source.name, Source.outlet).order_by(Source.outlet)).all()
+        choices = _choices(session, packs)
         waiting = awaiting_review(session)
         metrics = report(session)
     stories = [
@@ -133,18 +238,22 @@ async def inbox_page(request: Request) -> Response:
             "label": r.label,
             "score": f"{r.score:g}",
             "verdict": r.verdict or "",
+            "copies": copies,
         }
-        for r in rows
+        for r, copies in grouped
     ]
     pages = max(1, -(-total // PAGE_SIZE))
     context = {
+        "t": t,
         "filters": filters,
         "stories": stories,
+        "hidden": hidden,
+        "notes": notes,
         "counts": {label: counts.get(label, 0) for label in FLAGGED},
         "total": total,
         "waiting": waiting,
         "metrics": metrics,
-        "outlets": outlets,
+        **choices,
         "periods": list(PERIODS),
         "states": STATES,
         "labels": FLAGGED,

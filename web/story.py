@@ -3,6 +3,9 @@ threshold, where the crawl found it, and the review actions (reviewers and admin
 
 from __future__ import annotations
 
+import base64
+import json
+import zlib
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,10 +14,38 @@ from starlette.responses import RedirectResponse, Response
 
 from classifiers.evidence import describe_rules, group_terms, merge_spans, paragraph_starts, place
 from classifiers.policy import score_meaning
+from storage.db import DatabaseError
 from storage.models import Article, CrawlRun
 from storage.reviews import REASONS, ReviewError, add_review, history
 from storage.search import pieces
-from web.auth import check_csrf, require_reviewer, require_user
+from web.auth import LoginRequired, check_csrf, require_reviewer, require_user
+from web.copies import Anchor, copy_rows, stories_of
+from web.i18n import translator
+
+# A review sent after the session expired waits in the new session (a signed cookie, which browsers
+# cap near 4 KB) until its author signs in again; a longer one is shown back to be copied.
+PENDING_MAX = 2400
+WORDS: dict[str, dict[str, str]] = {
+    "copies": {"ar": "نسخ في مصادر أخرى", "en": "Copies in other outlets"},
+    "no_copies": {"ar": "لا نسخ في مصادر أخرى", "en": "No copies in other outlets"},
+    "current_verdict": {
+        "ar": "الحكم الحالي (الأحدث): {verdict} — {who}",
+        "en": "Current verdict (latest): {verdict} — {who}",
+    },
+    "pending": {
+        "ar": "انتهت جلستك قبل حفظ مراجعتك، فلم تحفظ. هي معروضة أدناه كما كتبتها: راجعها وأرسلها من جديد.",
+        "en": "Your session ended before your review was saved, so it was not. It is below as you wrote it: check it and send it again.",
+    },
+    "pending_verdict": {"ar": "كنت تضع: {verdict}", "en": "You were marking: {verdict}"},
+    "expired": {
+        "ar": "انتهت جلستك، فلم تحفظ مراجعتك. انسخ ملاحظتك أدناه ثم سجل الدخول من جديد.",
+        "en": "Your session ended, so your review was not saved. Copy your note below, then sign in again.",
+    },
+    "db_busy": {
+        "ar": "قاعدة البيانات مشغولة بعملية أخرى (زحف أو إعادة تصنيف) ولم تتحرر في الوقت: لم تحفظ مراجعتك، وهي أدناه كما كتبتها. أعد الإرسال بعد قليل.",
+        "en": "The database is busy with another process (a crawl or a reclassification) and was not freed in time: your review was not saved; it is below as you wrote it. Send it again in a moment.",
+    },
+}
 
 
 def _spans(matches: list[dict[str, Any]], field: str, text: str) -> list[tuple[int, int, str]]:
@@ -52,6 +83,19 @@ def _safe_link(url: str) -> str:
 async def story_page(request: Request) -> Response:
     require_user(request)
     article_id = int(request.path_params["article_id"])
+    pending = _take_pending(request, article_id)
+    notice = "pending" if pending else ""
+    return _render(request, article_id, pending=pending, notice=notice)
+
+
+def _render(
+    request: Request,
+    article_id: int,
+    *,
+    pending: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
     language = request.session.get("lang", "ar")
     with request.app.state.read() as session:
         article = session.get(Article, article_id)
@@ -61,6 +105,8 @@ async def story_page(request: Request) -> Response:
         run = session.get(CrawlRun, article.crawl_run_id) if article.crawl_run_id else None
         classification = article.classification
         reviews = history(session, article_id)
+        story = stories_of(session, [Anchor(article.id, article.published_at or article.fetched_at)])
+        copies = copy_rows(story[article.id], article.id) if article.id in story else []
         data = {
             "id": article.id,
             "title": article.title or "—",
@@ -130,16 +176,59 @@ async def story_page(request: Request) -> Response:
         "terms": terms,
         "score_line": score_line,
         "history": history_rows,
+        "copies": copies,
         "reasons": REASONS,
         "error": request.query_params.get("error", "")[:200],
+        "t": translator(WORDS, language),
+        "pending": pending or {},
+        "notice": notice,
     }
-    return request.app.state.render(request, "story.html", context)
+    return request.app.state.render(request, "story.html", context, status_code=status_code)
+
+
+def _pack(form: dict[str, str]) -> str:
+    raw = json.dumps(form, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode()
+
+
+def _unpack(blob: object) -> dict[str, str]:
+    try:
+        data = json.loads(zlib.decompress(base64.urlsafe_b64decode(str(blob))))
+    except (ValueError, zlib.error):
+        return {}
+    return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _take_pending(request: Request, article_id: int) -> dict[str, str] | None:
+    """The review this browser sent for ``article_id`` while signed out, once (then forgotten)."""
+    kept = request.session.get("pending")
+    if not isinstance(kept, dict) or kept.get("article") != article_id:
+        return None
+    request.session.pop("pending")
+    return _unpack(kept.get("form")) or None
+
+
+async def _signed_out(request: Request, article_id: int) -> Response:
+    """A review POSTed without a signed-in user (the session expired, or the server's key changed):
+    nothing is stored; the form waits in the session for the sign-in and comes back on the story
+    page, filled in. Too long for a cookie, it is shown back to be copied."""
+    raw = await request.form()
+    form = {k: str(raw.get(k) or "")[:4000] for k in ("verdict", "reason", "note")}
+    blob = _pack(form)
+    if len(blob) <= PENDING_MAX:
+        request.session["pending"] = {"article": article_id, "form": blob}
+        raise LoginRequired(f"/story/{article_id}")
+    t = translator(WORDS, request.session.get("lang", "ar"))
+    context = {"t": t, "kept_note": form["note"], "next": f"/story/{article_id}"}
+    return request.app.state.render(request, "story_expired.html", context, status_code=401)
 
 
 async def review(request: Request) -> Response:
+    article_id = int(request.path_params["article_id"])
+    if not request.session.get("user"):
+        return await _signed_out(request, article_id)
     form = await check_csrf(request)
     user = require_reviewer(request)
-    article_id = int(request.path_params["article_id"])
     verdict = form.get("verdict", "")
     if verdict not in ("relevant", "false_alarm"):
         raise HTTPException(400)
@@ -159,4 +248,8 @@ async def review(request: Request) -> Response:
         from urllib.parse import quote
 
         return RedirectResponse(f"/story/{article_id}?error={quote(str(error))}", status_code=303)
+    except DatabaseError:
+        # SQLite's busy handler already waited (the engine's busy timeout) for the lock to clear.
+        kept = {k: form.get(k, "") for k in ("verdict", "reason", "note")}
+        return _render(request, article_id, pending=kept, notice="db_busy", status_code=503)
     return RedirectResponse(f"/story/{article_id}", status_code=303)

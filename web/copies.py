@@ -1,0 +1,129 @@
+"""Copies of a story in other outlets, as the digest sees them.
+
+The digest groups copies with :func:`digests.group.group_stories` (word shingles of the normalised
+text, Jaccard ≥ 0.5, or the same long headline); the workspace groups with the same function, so
+both agree on what a copy is. Grouping costs a few milliseconds an article, so it runs only on the
+articles shown and on their likely copies: the flagged articles dated within WINDOW of them whose
+indexed words (the search index's, storage/search.py) overlap theirs enough to possibly be a copy.
+Three queries whatever the page size: candidates in the window, their words, the few to group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.orm import Session
+
+from digests.group import Story, group_stories
+from digests.select import load_articles
+from storage.models import Article, Classification
+from storage.search import TABLE, index_terms
+
+FLAGGED = ("core", "related")
+WINDOW = timedelta(days=2)  # wire copy runs within a day or two of the first outlet
+MAX_CANDIDATES = 500  # bounds a request's work when an archive is dense in flagged stories
+# Share of the smaller word set two articles must have in common to be compared at all. A copy
+# (4-word shingle Jaccard ≥ 0.5) shares far more; a teaser under the same headline shares its
+# title's and lead's words, i.e. most of its own.
+OVERLAP = 0.3
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """An article whose copies are wanted, with its date (published, else fetched)."""
+
+    id: int
+    when: datetime
+
+
+@dataclass(frozen=True)
+class CopyRow:
+    """One copy as the pages list it."""
+
+    id: int
+    title: str
+    outlet: str
+    date: str
+    label: str
+
+
+def _when() -> object:
+    return func.coalesce(Article.published_at, Article.fetched_at)
+
+
+def _candidates(session: Session, anchors: Sequence[Anchor]) -> list[int]:
+    start = min(a.when for a in anchors) - WINDOW
+    end = max(a.when for a in anchors) + WINDOW
+    when = _when()
+    stmt = (
+        select(Article.id)
+        .join(Classification, Classification.article_id == Article.id)
+        .where(Classification.label.in_(FLAGGED), when >= start, when <= end)
+        .order_by(when.desc(), Article.id.desc())
+        .limit(MAX_CANDIDATES)
+    )
+    return list(session.scalars(stmt))
+
+
+def _words(session: Session, ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """Each article's indexed words; computed the index's way for an article the index lacks."""
+    key = "article_id" if session.get_bind().dialect.name == "postgresql" else "rowid"
+    stmt = text(f"SELECT {key}, terms FROM {TABLE} WHERE {key} IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    found = {int(i): frozenset(terms.split()) for i, terms in session.execute(stmt, {"ids": list(ids)})}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        rows = session.execute(select(Article.id, Article.title, Article.text).where(Article.id.in_(missing)))
+        found.update({r.id: frozenset(index_terms(r.title, r.text).split()) for r in rows})
+    return found
+
+
+def _close(a: frozenset[str], b: frozenset[str]) -> bool:
+    smaller = min(len(a), len(b))
+    return smaller > 0 and len(a & b) >= OVERLAP * smaller
+
+
+def stories_of(session: Session, anchors: Sequence[Anchor]) -> dict[int, Story]:
+    """Each anchor's story (itself and its copies) when it has copies among the flagged articles;
+    anchors without copies are left out."""
+    if not anchors:
+        return {}
+    anchor_ids = [a.id for a in anchors]
+    pool = list(dict.fromkeys([*anchor_ids, *_candidates(session, anchors)]))
+    words = _words(session, pool)
+    involved: set[int] = set()
+    for anchor in anchor_ids:
+        mine = words.get(anchor, frozenset())
+        partners = [
+            other for other in pool if other != anchor and _close(mine, words.get(other, frozenset()))
+        ]
+        if partners:
+            involved.update([anchor, *partners])
+    if not involved:
+        return {}
+    stories = group_stories(load_articles(session, sorted(involved)))
+    by_member = {member: story for story in stories for member in story.article_ids}
+    return {
+        anchor: by_member[anchor]
+        for anchor in anchor_ids
+        if anchor in by_member and len(by_member[anchor].articles) > 1
+    }
+
+
+def copy_rows(story: Story, shown: int) -> list[CopyRow]:
+    """The story's members other than ``shown``, in the story's order (best copy first)."""
+    return [
+        CopyRow(
+            id=a.article_id,
+            title=a.title or "—",
+            outlet=a.outlet or a.source,
+            date=(a.published_at or a.fetched_at).date().isoformat(),
+            label=a.label,
+        )
+        for a in story.articles
+        if a.article_id != shown
+    ]

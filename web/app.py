@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import auth, digest_runs, inbox, search, sources, story
+from web import auth, digest_runs, inbox, search, sources, story, whatif
 from web.i18n import LANGUAGES, translate
 
 HERE = Path(__file__).resolve().parent
@@ -74,9 +75,10 @@ class SecurityHeaders:
 class State:
     """What the views share: sessions on the database, the templates, the rule packs."""
 
-    def __init__(self, db_url: str) -> None:
+    def __init__(self, db_url: str, rules_dir: Path | None = None) -> None:
         from storage import db
 
+        self.rules_dir = rules_dir  # None: the packaged rules, which the crawl and digests load too
         self.engine = db.make_engine(db_url)
         self._write = db.session_factory(self.engine)
         self._read = db.session_factory(self.engine, read_only=True)
@@ -106,8 +108,12 @@ class State:
         if self._packs is None:
             from classifiers.loader import load_ruleset
 
-            self._packs = dict(load_ruleset().packs)
+            self._packs = dict(load_ruleset(self.rules_dir).packs)
         return self._packs
+
+    def reload_packs(self) -> None:
+        """After a what-if apply replaced the active rules."""
+        self._packs = None
 
     def render(
         self, request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
@@ -142,10 +148,22 @@ class Language:
         await self.app(scope, receive, send)
 
 
-def create_app(db_url: str, *, secret_key: str | None = None) -> Starlette:
+def create_app(
+    db_url: str,
+    *,
+    secret_key: str | None = None,
+    rules_dir: Path | None = None,
+    rules_roots: Sequence[Path | str] | None = None,
+    rules_history: Path | None = None,
+) -> Starlette:
     """The workspace on the database at ``db_url``. ``secret_key`` signs the session cookie (default:
-    $RAQIB_WEB_SECRET, else a random key, which signs everyone out when the server restarts)."""
-    state = State(db_url)
+    $RAQIB_WEB_SECRET, else a random key, which signs everyone out when the server restarts).
+    The rule what-if reads candidate folders only under ``rules_roots`` (default: $RAQIB_RULES_ROOTS,
+    else <data dir>/rules) and applies them to ``rules_dir`` (default: the packaged rules), keeping the
+    previous packs under ``rules_history`` (default: <data dir>/rules/history); see storage/rules_install.py."""
+    from storage.rules_install import active_rules_dir, configured_roots, rules_home
+
+    state = State(db_url, rules_dir)
     key = secret_key or os.environ.get(ENV_SECRET) or secrets.token_urlsafe(32)
 
     async def http_error(request: Request, error: Exception) -> Response:
@@ -172,6 +190,9 @@ def create_app(db_url: str, *, secret_key: str | None = None) -> Starlette:
         Route("/digests", digest_runs.digests_page),
         Route("/digests/{run_id:int}", digest_runs.digest_page),
         Route("/digests/{run_id:int}/file/{fmt}", digest_runs.digest_file),
+        Route("/whatif", whatif.whatif_page),
+        Route("/whatif", whatif.whatif_preview, methods=["POST"]),
+        Route("/whatif/apply", whatif.whatif_apply, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
@@ -194,4 +215,10 @@ def create_app(db_url: str, *, secret_key: str | None = None) -> Starlette:
     app.state.render = state.render
     app.state.packs = state.packs
     app.state.engine = state.engine
+    app.state.write_factory = state._write
+    app.state.reload_packs = state.reload_packs
+    app.state.rules_dir = Path(rules_dir) if rules_dir is not None else active_rules_dir()
+    app.state.rules_roots = configured_roots(rules_roots)
+    app.state.rules_history = Path(rules_history) if rules_history is not None else rules_home() / "history"
+    app.state.whatif_lock = threading.Lock()  # one apply at a time per server
     return app

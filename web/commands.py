@@ -73,6 +73,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="trust X-Forwarded-Proto/For from 127.0.0.1 (behind a reverse proxy with TLS)",
     )
+    web.add_argument(
+        "--rules-root",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=(
+            "a folder whose subfolders the rule what-if may read as candidate rules (repeatable; default: "
+            "$RAQIB_RULES_ROOTS, else <data dir>/rules)"
+        ),
+    )
     add_db_argument(web)
     web.set_defaults(func=cmd_web)
 
@@ -156,7 +167,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     url = db.resolve_database_url(args.db)
     db.open_database(url).dispose()  # one readable line when the database is wrong, before serving
-    app = create_app(url)
+    app = create_app(url, rules_roots=args.rules_root)
     print(f"raqib web: http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
     uvicorn.run(
         app,

@@ -12,6 +12,7 @@ WORDS: dict[str, dict[str, str]] = {
     "search": {"ar": "بحث", "en": "Search"},
     "sources": {"ar": "المصادر", "en": "Sources"},
     "digests": {"ar": "النشرات", "en": "Digests"},
+    "whatif": {"ar": "ماذا لو", "en": "What-if"},  # nav link to the rule what-if (web/whatif.py)
     "login": {"ar": "تسجيل الدخول", "en": "Sign in"},
     "logout": {"ar": "خروج", "en": "Sign out"},
     "name": {"ar": "الاسم", "en": "Name"},

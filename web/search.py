@@ -15,9 +15,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from storage import search as store
+from storage.db import DatabaseError
 from storage.models import Article, Review, Source
 from storage.reviews import REVIEW_LABELS, ReviewError, add_review, latest_review_ids
-from web.auth import check_csrf, require_reviewer, require_user, safe_next
+from web.auth import LoginRequired, check_csrf, require_reviewer, require_user, safe_next
 from web.i18n import translator
 
 PERIODS = {"1": 1, "7": 7, "30": 30}
@@ -42,6 +43,10 @@ WORDS: dict[str, dict[str, str]] = {
     "bad_concept": {"ar": "اسم المفهوم أو القاعدة غير صالح", "en": "Not a concept or rule name"},
     "mark_missed": {"ar": "فاته التصنيف", "en": "Mark missed"},
     "missed_as": {"ar": "كان يستحق", "en": "should be"},
+    "db_busy": {
+        "ar": "قاعدة البيانات مشغولة بعملية أخرى ولم تتحرر في الوقت: لم يحفظ شيء، أعد المحاولة بعد قليل",
+        "en": "The database is busy with another process and was not freed in time: nothing was saved, try again in a moment",
+    },
 }
 
 
@@ -124,6 +129,9 @@ async def search_page(request: Request) -> Response:
 
 async def mark_missed(request: Request) -> Response:
     """POST /story/{id}/missed: a reviewer says an unflagged article deserved ``label``."""
+    if not request.session.get("user"):
+        # The session expired: nothing is stored; back to the sign-in, then to the same results.
+        raise LoginRequired(safe_next(str((await request.form()).get("back") or "")))
     form = await check_csrf(request)
     user = require_reviewer(request)
     article_id = int(request.path_params["article_id"])
@@ -140,6 +148,14 @@ async def mark_missed(request: Request) -> Response:
                 raise ReviewError(f"article {article_id} is flagged: mark it relevant or a false alarm")
             add_review(session, article_id, "missed", user.name, label=label, note=form.get("note", ""))
     except ReviewError as error:
-        sep = "&" if "?" in back else "?"
-        return RedirectResponse(f"{back}{sep}{urlencode({'error': str(error)})}", status_code=303)
+        return RedirectResponse(_with_error(back, str(error)), status_code=303)
+    except DatabaseError:
+        # SQLite's busy handler already waited (the engine's busy timeout) for the lock to clear.
+        message = words(request.session.get("lang", "ar"))("db_busy")
+        return RedirectResponse(_with_error(back, message), status_code=303)
     return RedirectResponse(back, status_code=303)
+
+
+def _with_error(back: str, message: str) -> str:
+    sep = "&" if "?" in back else "?"
+    return f"{back}{sep}{urlencode({'error': message})}"

@@ -93,3 +93,57 @@ def archive(tmp_path: Path) -> dict[str, object]:
     engine.dispose()
     by_key = {key: ids[repo.url_hash(f"https://news.example/{key}")] for key, *_ in STORIES}
     return {"url": url, "ids": by_key}
+
+
+# A copy of "seizure" in a third outlet (another country), under a dateline and a reworded headline,
+# half an hour newer; and an English story from that outlet.
+COPY = (
+    "copy",
+    "السلطات تضبط محافظ بيتكوين لتمويل تنظيم داعش",
+    "عمّان (وكالات) - أعلنت السلطات ضبط محافظ بيتكوين استخدمت في تمويل الإرهاب لصالح تنظيم داعش.\n"
+    "وقال المحققون إن التبرعات بالعملات المشفرة وصلت إلى التنظيم عبر منصات تداول.",
+    "ar",
+    timedelta(minutes=30),
+)
+ENGLISH = (
+    "english",
+    "Police seize bitcoin wallets that financed the Islamic State",
+    "Police said they seized bitcoin wallets used for terrorist financing on behalf of the Islamic "
+    "State group.\nInvestigators said the cryptocurrency donations reached the terrorist organisation "
+    "through exchanges.",
+    "en",
+    timedelta(hours=6),
+)
+
+
+def add_third_outlet(archive: dict[str, object]) -> dict[str, int]:
+    """Store COPY and ENGLISH under the source wire-three (country JO), classified by the real
+    classifier; their ids by key are added to ``archive["ids"]`` and returned."""
+    from classifiers import load_classifier
+
+    classifier = load_classifier()
+    records = [
+        repo.ArticleRecord(
+            canonical_url=f"https://three.example/{key}",
+            requested_url=f"https://three.example/{key}",
+            source_name="wire-three",
+            title=title,
+            text=text,
+            sitename="أخبار الثالثة",
+            language=language,
+            published_at=NOW - age,
+            date_confidence="high",
+            classification=repo.ClassificationRecord.from_decision(
+                classifier.classify(text, title=title, language=language), classifier.rules_version
+            ),
+        )
+        for key, title, text, language, age in (COPY, ENGLISH)
+    ]
+    engine = db.make_engine(str(archive["url"]))
+    with db.unit_of_work(db.session_factory(engine)) as session:
+        repo.upsert_sources(session, [repo.SourceRecord("wire-three", "أخبار الثالثة", "JO", "ar", "feed")])
+        ids = repo.store_articles(session, records).ids
+    engine.dispose()
+    added = {key: ids[repo.url_hash(f"https://three.example/{key}")] for key, *_ in (COPY, ENGLISH)}
+    archive["ids"].update(added)  # type: ignore[union-attr]
+    return added

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "digests.commands",  # digest
     "web.commands",  # users, reviews, web
     "scheduler",  # daemon
+    "daemon.commands",  # worker, cluster status
 )
 
 

@@ -12,6 +12,8 @@ are in the ``daemon`` package, each with one job and none importing this file:
     daemon/runs.py      the daemon's crawl runs in the database: opened, closed with a reason, recovered
     daemon/local.py     the local runner: a watched child process (time limit, memory ceiling)
     daemon/schedule.py  the APScheduler scheduler: job store, stable job ids, reconcile, --once
+    daemon/cluster.py   cluster mode: jobs written to PostgreSQL and published to Celery/RabbitMQ
+    daemon/worker.py    `raqib worker`, the Celery worker that runs them
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from daemon.celery_app import BrokerError
 from daemon.config import CONFIG_ENV, ConfigError, load_config
 from daemon.lock import DaemonLockError
 
@@ -49,12 +52,18 @@ def main(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, sources_file=str(Path(args.sources).resolve()))
     url = resolve_database_url(args.db)
     engine = connect_checked(url)
-    ctx = JobContext(url, config, session_factory(engine))
+    dispatcher = _cluster_dispatcher(config, engine, url) if config.cluster else None
+    ctx = JobContext(url, config, session_factory(engine), dispatcher)
     stop = threading.Event()
     # Before anything slow: a SIGTERM during start-up must also end in a clean exit 0.
     _install_signal_handlers(stop, ctx, config)
     lock = make_lock(engine)
-    lock.acquire()
+    if args.standby:
+        if not _wait_for_lock(lock, stop, args.standby_poll):
+            engine.dispose()
+            return 0
+    else:
+        lock.acquire()
     # Alembic narrates every migration step at INFO; a daemon's log wants the outcome only.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
@@ -67,17 +76,20 @@ def main(args: argparse.Namespace) -> int:
         try:
             reconcile_jobs(scheduler, config)
             log.info(
-                "daemon started: pid %d, time zone %s, %d crawl group(s), config %s",
+                "daemon started: pid %d, time zone %s, %d crawl group(s), config %s, %s",
                 os.getpid(),
                 config.timezone,
                 len(config.groups),
                 config.path or "defaults",
+                f"cluster mode (broker {config.cluster.shown_url})" if config.cluster else "local mode",
             )
             if args.once:
                 failures = run_once(scheduler, config, ctx)
                 return 1 if failures else 0
             scheduler.resume()
+            _cluster_beat(ctx)
             while not stop.wait(config.heartbeat):
+                _cluster_beat(ctx)
                 if not lock.alive():
                     log.error("lost the single-instance lock (database connection gone?); stopping")
                     ctx.request_stop(0)
@@ -91,8 +103,79 @@ def main(args: argparse.Namespace) -> int:
         log.info("daemon stopped")
         return 0
     finally:
+        if dispatcher is not None:
+            _cluster_beat(ctx, stopped=True)
+            dispatcher.close()
         lock.release()
         engine.dispose()
+
+
+def _cluster_dispatcher(config: DaemonConfig, engine: Any, url: str) -> Any:
+    """Cluster mode's checks (PostgreSQL, a reachable broker) and its job publisher."""
+    from daemon.celery_app import check_broker
+    from daemon.cluster import Dispatcher
+    from daemon.worker import cluster_needs_postgresql, rules_version
+    from storage.db import DatabaseError, session_factory
+
+    assert config.cluster is not None
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise DatabaseError(cluster_needs_postgresql(url))
+    try:
+        check_broker(config.cluster)
+    except Exception:
+        engine.dispose()
+        raise
+    return Dispatcher(config.cluster, session_factory(engine), rules_version(None))
+
+
+def _cluster_beat(ctx: JobContext, *, stopped: bool = False) -> None:
+    """Cluster mode: publish jobs left pending by a broker outage, and report this daemon alive."""
+    import socket
+
+    from storage import cluster as store
+    from storage.db import unit_of_work
+
+    dispatcher = ctx.dispatcher
+    if dispatcher is None:
+        return
+    if not stopped:
+        dispatcher.flush()
+    try:
+        with unit_of_work(ctx.sessions) as session:
+            store.heartbeat(
+                session,
+                name=f"daemon:{socket.gethostname()}:{os.getpid()}",
+                role="daemon",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                concurrency=ctx.config.max_parallel,
+                rules_version=dispatcher.rules_version,
+                running=0,
+                stopped=stopped,
+            )
+    except Exception as error:  # noqa: BLE001 - a missed heartbeat must not stop the daemon
+        log.warning("cluster heartbeat not recorded: %s", error)
+
+
+def _wait_for_lock(lock: Any, stop: threading.Event, poll: float) -> bool:
+    """Hot standby: try the single-instance lock every ``poll`` seconds until it is ours (True) or
+    the standby is told to stop (False)."""
+    announced = False
+    while True:
+        try:
+            lock.acquire()
+        except DaemonLockError as error:
+            if not announced:
+                log.info("standby: %s; taking over when it stops (checking every %.0f s)", error, poll)
+                announced = True
+        else:
+            if announced:
+                log.warning("standby: the active daemon is gone; taking over")
+            return True
+        if stop.wait(poll):
+            log.info("standby stopped before taking over")
+            return False
 
 
 def _install_signal_handlers(stop: threading.Event, ctx: JobContext, config: DaemonConfig) -> None:
@@ -141,6 +224,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="crawl every group once, send the digest if it is due, and exit (for cron); exit 1 if a job failed",
     )
+    parser.add_argument(
+        "--standby",
+        action="store_true",
+        help="hot standby: if another daemon holds this database, wait and take over when it stops or dies",
+    )
+    parser.add_argument(
+        "--standby-poll",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how often a standby tries to take over (default: 5)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -157,7 +252,7 @@ def standalone(argv: list[str] | None = None) -> int:
     )
     try:
         return main(args)
-    except (ConfigError, DaemonLockError) as error:
+    except (ConfigError, DaemonLockError, BrokerError) as error:
         print(f"raqib: error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - same one-line contract as cli.main

@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from daemon.cluster_config import ClusterConfig, cluster_from_mapping
+
 CONFIG_ENV = "RAQIB_CONFIG"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -114,6 +116,8 @@ class DaemonConfig:
     heartbeat: float = 30.0
     crawl_command: tuple[str, ...] = field(default_factory=_default_crawl_command)
     digest_command: tuple[str, ...] = field(default_factory=_default_digest_command)
+    # [cluster]: None = local mode (crawls are child processes of the daemon).
+    cluster: ClusterConfig | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -271,6 +275,7 @@ def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
             f"{table.where('reclassify_before_digest')}: expected true or false, got {reclassify!r}"
         )
     return DaemonConfig(
+        cluster=cluster_from_mapping(data, shown, ConfigError, parse_duration),
         path=path,
         timezone=timezone,
         sources_file=str(_relative_to(path, sources)) if sources else "",

@@ -17,16 +17,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from daemon.cluster import Dispatcher
     from daemon.config import DaemonConfig
 
 
 class JobContext:
     """Run-time state shared by the daemon's jobs; built by ``scheduler.main`` only."""
 
-    def __init__(self, db_url: str, config: DaemonConfig, sessions: sessionmaker[Session]):
+    def __init__(
+        self,
+        db_url: str,
+        config: DaemonConfig,
+        sessions: sessionmaker[Session],
+        dispatcher: Dispatcher | None = None,
+    ):
         self.db_url = db_url
         self.config = config
         self.sessions = sessions
+        # Cluster mode: crawls are published to workers instead of run here (daemon.cluster).
+        self.dispatcher = dispatcher
         self._stopping = threading.Event()
         self._stop_deadline: float | None = None
         self._lock = threading.Lock()

@@ -145,6 +145,8 @@ def crawl_job(group_name: str, *, ctx: JobContext | None = None) -> str:
     if ctx.stopping:
         log.info("crawl %s: not started, the daemon is stopping", group.name)
         return "skipped"
+    if ctx.dispatcher is not None:
+        return enqueue_crawl(ctx, group)
     busy = runs.busy_with(ctx, group)
     if busy is not None:
         log.warning(
@@ -186,6 +188,29 @@ def crawl_job(group_name: str, *, ctx: JobContext | None = None) -> str:
         log.error("crawl %s: could not start %s: %s", group.name, argv[0], error.strerror or error)
         return "failed"
     return runs.record_outcome(ctx, group, run_id, result)
+
+
+def enqueue_crawl(ctx: JobContext, group: CrawlGroup) -> str:
+    """Cluster mode: publish the group's sources (its due ones) as jobs for ``raqib worker``."""
+    from daemon import polling
+
+    assert ctx.dispatcher is not None
+    names: list[str] | None
+    if group.adaptive:
+        names = due_sources(ctx, group, datetime.now(UTC))
+        if names == []:
+            return "skipped"
+    else:
+        names = None
+    if names is None:
+        names = polling.group_sources(ctx.config, group)
+    if not names:
+        log.error(
+            "crawl %s: no source to enqueue (check the sources file %s)", group.name, ctx.config.sources_file or "default"
+        )
+        return "failed"
+    ctx.dispatcher.enqueue(group, names)
+    return "enqueued"
 
 
 def due_sources(ctx: JobContext, group: CrawlGroup, now: datetime) -> list[str] | None:

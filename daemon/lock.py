@@ -103,6 +103,11 @@ class AdvisoryLock:
             self.engine.url, poolclass=NullPool, connect_args={"connect_timeout": 5, "application_name": name}
         )
         conn = self._engine.connect()
+        # The server drops the lock when this connection ends; keepalives make it notice within
+        # about 25 s that a machine vanished without closing it, so a standby can take over.
+        conn.execute(text("SET tcp_keepalives_idle = 10"))
+        conn.execute(text("SET tcp_keepalives_interval = 5"))
+        conn.execute(text("SET tcp_keepalives_count = 3"))
         got = conn.execute(
             text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": self.KEY[0], "b": self.KEY[1]}
         ).scalar()

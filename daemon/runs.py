@@ -28,6 +28,7 @@ STAT_GROUP = "daemon/group"
 STAT_HOST = "daemon/host"
 STAT_PID = "daemon/pid"
 STAT_PID_STARTED = "daemon/pid_create_time"
+STAT_CLUSTER_JOB = "cluster/job"
 
 _STOPPED_STATUS = {"timeout": "timeout", "memory": "killed", "shutdown": "killed"}
 _STOPPED_DETAIL = {
@@ -78,6 +79,8 @@ def recover_stale_runs(ctx: JobContext) -> int:
             stats = run.stats or {}
             if STAT_GROUP not in stats:
                 continue  # a crawl started by hand; not ours to judge
+            if STAT_CLUSTER_JOB in stats:
+                continue  # a worker's: its job's redelivery closes it (daemon.worker)
             pid, created = stats.get(STAT_PID), stats.get(STAT_PID_STARTED)
             if stats.get(STAT_HOST) == _host() and process_alive(pid, created):
                 log.warning("crawl run #%d: orphan process %s still alive; killing its group", run.id, pid)
@@ -117,9 +120,14 @@ def busy_with(ctx: JobContext, group: CrawlGroup) -> Any:
     return None
 
 
-def open_run(ctx: JobContext, group: CrawlGroup, sources: Sequence[str] | None = None) -> int:
+def open_run(
+    ctx: JobContext,
+    group: CrawlGroup,
+    sources: Sequence[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> int:
     """A new "running" crawl run for ``group`` (or only ``sources`` of it, the due ones of an adaptive
-    group); the child is told its id and records into it."""
+    group); the child is told its id and records into it. ``extra`` adds stats (a worker's job)."""
     from storage.db import unit_of_work
     from storage.models import CrawlRun
 
@@ -127,7 +135,7 @@ def open_run(ctx: JobContext, group: CrawlGroup, sources: Sequence[str] | None =
         run = CrawlRun(
             sources=",".join(group.sources if sources is None else sources),
             status="running",
-            stats={STAT_GROUP: group.name, STAT_HOST: _host(), STAT_PID: None},
+            stats={STAT_GROUP: group.name, STAT_HOST: _host(), STAT_PID: None, **(extra or {})},
             errors=[],
         )
         session.add(run)

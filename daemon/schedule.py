@@ -131,7 +131,7 @@ def run_once(scheduler: BackgroundScheduler, config: DaemonConfig, ctx: JobConte
         if ctx.stopping:
             break
         status = jobs.crawl_job(group.name, ctx=ctx)
-        failures += status not in {"finished", "skipped"}
+        failures += status not in {"finished", "skipped", "enqueued"}
         _advance(scheduler, CRAWL_JOB_PREFIX + group.name, config)
     job = scheduler.get_job(DIGEST_JOB_ID)
     if job is not None and job.next_run_time is not None and job.next_run_time <= now and not ctx.stopping:

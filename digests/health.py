@@ -174,8 +174,32 @@ def source_health(
                 settings.max_silence_for(name),
             )
         )
+    report = _with_parked_jobs(session, report, since)
     report.sort(key=lambda s: (SEVERITY[s.status], s.source))
     return HealthReport(since=since, until=until, crawl_runs=len(runs), sources=tuple(report))
+
+
+def _with_parked_jobs(session: Session, report: list[SourceHealth], since: datetime) -> list[SourceHealth]:
+    """Cluster mode: a source whose crawl job was parked (it kept killing workers) is failing, whatever
+    its other runs did: nobody crawls it until someone looks."""
+    from dataclasses import replace
+
+    from storage.cluster import parked_sources
+
+    parked = parked_sources(session, since)
+    if not parked:
+        return report
+    return [
+        replace(
+            entry,
+            status="failed",
+            reason=f"crawl job parked: {parked[entry.source]}",
+            reason_ar="أوقفت مهمة الزحف بعد محاولات متكررة أسقطت العامل: " + parked[entry.source],
+        )
+        if entry.source in parked
+        else entry
+        for entry in report
+    ]
 
 
 def _aware(value: datetime | str | None) -> datetime | None:

@@ -258,3 +258,61 @@ class Review(Base):
 
 
 Index("ix_articles_source_published", Article.source_id, Article.published_at)
+
+
+class ClusterJob(Base):
+    """One "crawl these sources now" job of the cluster mode (``raqib worker`` on Celery/RabbitMQ).
+
+    The row is the truth and the broker message only carries its id: the daemon writes the row
+    (``pending``) before it publishes (``queued``), so a broker that is down loses nothing — the
+    pending rows are published again. ``attempts`` counts deliveries that reached a worker; a job
+    whose deliveries keep killing workers is ``parked`` after ``max_tries``. Final states: finished,
+    failed, parked, dropped (its source vanished), skipped (its sources were being crawled)."""
+
+    __tablename__ = "cluster_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(64))
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_tries: Mapped[int] = mapped_column(Integer, default=3)
+    timeout: Mapped[float] = mapped_column(Float)
+    memory_mb: Mapped[float] = mapped_column(Float)
+    rules_version: Mapped[str] = mapped_column(String(64), default="")
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    crawl_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SourceLease(Base):
+    """Who is crawling a source right now: one row per source, taken with an atomic upsert, renewed
+    while the crawl runs, and taken over once ``expires_at`` has passed (its worker is gone)."""
+
+    __tablename__ = "source_leases"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    job_id: Mapped[int] = mapped_column(Integer)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ClusterMember(Base):
+    """A worker or daemon of the cluster, with its last heartbeat and the rules version it judges with."""
+
+    __tablename__ = "cluster_members"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # role:host:pid
+    role: Mapped[str] = mapped_column(String(16))  # worker | daemon
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer, default=1)
+    rules_version: Mapped[str] = mapped_column(String(64), default="")
+    running: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -52,6 +52,7 @@ WORDS: dict[str, dict[str, str]] = {
     "gained": {"ar": "يكتسب تصنيفا", "en": "gains a label"},
     "lost": {"ar": "يفقد تصنيفه", "en": "loses its label"},
     "changed": {"ar": "يتغير تصنيفه", "en": "changes label"},
+    "arrow": {"ar": "←", "en": "→"},
     "unclassified": {"ar": "غير مصنف بعد", "en": "unclassified"},
     "no_changes": {"ar": "لا خبر يتغير تصنيفه", "en": "No story changes label"},
     "more": {"ar": "و{n} أخرى غير معروضة", "en": "and {n} more not shown"},

@@ -14,7 +14,7 @@ import pytest
 from cli import main
 from tests.conftest import missing
 from tests.smtp_server import free_port
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, add_third_outlet
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -89,10 +89,32 @@ def test_review_loop_in_chromium(server, browser, archive, tmp_path, capsys) -> 
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
 
+    add_third_outlet(archive)  # a copy of "seizure" in a Jordanian outlet, and an English story there
     _login(page, server, "rev")
     assert page.locator("html").get_attribute("dir") == "rtl"
-    assert page.locator(".story-row").count() == 3
+    # Each story once: the newer copy's row names the original's outlet as a copy.
+    assert page.locator(".story-row").count() == 4
+    copy_row = page.locator(".story-row", has=page.locator(f"a.story-link[href='/story/{ids['copy']}']"))
+    assert (
+        copy_row.locator(f".copies a[href='/story/{ids['seizure']}']").inner_text() == "وكالة الأنباء الأولى"
+    )
+    assert page.locator(f"a.story-link[href='/story/{ids['seizure']}']").count() == 0
     page.screenshot(path=str(tmp_path / "inbox.png"), full_page=True)
+
+    # Filter by the rule fired, then by country.
+    page.select_option("select[name=rule]", "crypto_militant_near")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**rule=crypto_militant_near**")
+    assert page.locator("a.story-link").evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
+        f"/story/{ids['hostile']}"
+    ]
+    page.select_option("select[name=rule]", "")
+    page.select_option("select[name=country]", "JO")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**country=JO**")
+    shown = page.locator("a.story-link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert sorted(shown) == sorted([f"/story/{ids['copy']}", f"/story/{ids['english']}"])
+    page.goto(f"{server}/")
 
     # Filter the inbox: related only.
     page.select_option("select[name=label]", "related")
@@ -108,6 +130,12 @@ def test_review_loop_in_chromium(server, browser, archive, tmp_path, capsys) -> 
     assert "بيتكوين" in [marks.nth(i).inner_text() for i in range(marks.count())]
     assert "الفقرة 2" in page.inner_text(".text")
     page.screenshot(path=str(tmp_path / "story.png"), full_page=True)
+    # Its copy in another outlet is listed, and leads to that copy, which lists it back.
+    copy = page.locator(f"#copies .copy[data-id='{ids['copy']}']")
+    assert "أخبار الثالثة" in copy.inner_text()
+    copy.locator("a").click()
+    page.wait_for_url(f"{server}/story/{ids['copy']}")
+    assert page.locator(f"#copies .copy[data-id='{ids['seizure']}']").count() == 1
 
     # The hostile title is text, and nothing of it ran.
     page.goto(f"{server}/story/{ids['hostile']}")
@@ -117,7 +145,7 @@ def test_review_loop_in_chromium(server, browser, archive, tmp_path, capsys) -> 
     before = _eval_reviews(archive["url"], capsys)
     assert before["n"] == 0
     inbox_before = page.goto(f"{server}/").text()
-    assert "3 بانتظار المراجعة" in inbox_before
+    assert "5 بانتظار المراجعة" in inbox_before
 
     # Mark it a false alarm: the counts and `raqib eval --reviews` change.
     page.goto(f"{server}/story/{ids['hostile']}")
@@ -127,7 +155,7 @@ def test_review_loop_in_chromium(server, browser, archive, tmp_path, capsys) -> 
     page.wait_for_url(f"{server}/story/{ids['hostile']}")
     assert "إنذار كاذب" in page.inner_text(".history")
     page.goto(f"{server}/")
-    assert "2 بانتظار المراجعة" in page.inner_text("#awaiting")
+    assert "4 بانتظار المراجعة" in page.inner_text("#awaiting")
     assert "الدقة 0.00" in page.inner_text("#metrics")
     after = _eval_reviews(archive["url"], capsys)
     assert after["n"] == 1 and after["false_alarms"] == [f"article-{ids['hostile']}"]

@@ -157,3 +157,18 @@ def test_forms_without_csrf_are_refused(setup) -> None:
     assert client.post("/whatif/apply", data={"folder": str(candidate), "days": "7"}).status_code == 403
     assert _preview(client, str(candidate), csrf="forged").status_code == 403
     assert _snapshot(setup["url"]) == before
+
+
+def test_the_roots_come_from_the_command_line_the_environment_or_the_data_dir(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from cli import build_parser
+    from storage.rules_install import configured_roots
+
+    args = build_parser().parse_args(["web", "--rules-root", str(tmp_path / "a"), "--rules-root", "b"])
+    assert configured_roots(args.rules_root) == [(tmp_path / "a").resolve(), Path("b").resolve()]
+    monkeypatch.setenv("RAQIB_RULES_ROOTS", f"{tmp_path / 'x'}:{tmp_path / 'y'}")
+    assert configured_roots(build_parser().parse_args(["web"]).rules_root) == [tmp_path / "x", tmp_path / "y"]
+    monkeypatch.delenv("RAQIB_RULES_ROOTS")
+    monkeypatch.setenv("RAQIB_DATA_DIR", str(tmp_path / "data"))
+    assert configured_roots(None) == [tmp_path / "data" / "rules"]

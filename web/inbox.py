@@ -37,8 +37,8 @@ WORDS: dict[str, dict[str, str]] = {
     "rule": {"ar": "القاعدة", "en": "Rule fired"},
     "copies": {"ar": "نسخ في مصادر أخرى", "en": "Copies in other outlets"},
     "hidden_copies": {
-        "ar": "{n} من مقالات هذه الصفحة نسخ من أخبار أحدث معروضة قبلها",
-        "en": "{n} articles of this page are copies of newer stories listed before",
+        "ar": "{n} من مقالات هذه الصفحة نسخ من أخبار أحدث عُرضت في صفحة سابقة",
+        "en": "{n} articles of this page are copies of newer stories listed on an earlier page",
     },
     "unknown_rule": {
         "ar": "لا قاعدة بهذا الاسم: «{name}»؛ لم تطبق هذه التصفية",
@@ -148,7 +148,8 @@ def _choices(session: Any, packs: dict[str, Any]) -> dict[str, list[Any]]:
 def _group_page(
     session: Any, rows: list[Any], filters: Filters, now: datetime, latest: Any
 ) -> tuple[list, int]:
-    """(row, copies) for each story of the page, and how many rows were listed under another."""
+    """(row, copies) for each story of the page, and how many of the page's articles were listed
+    as copies on an earlier page."""
     if not rows:
         return [], 0
     stories = stories_of(session, [Anchor(r.id, r.published_at or r.fetched_at) for r in rows])
@@ -167,17 +168,18 @@ def _group_page(
         for s in stories.values()
         for a in s.articles
     }
-    out, hidden = [], 0
+    on_page = {r.id for r in rows}
+    out, earlier = [], 0
     for r in rows:
         story = stories.get(r.id)
         mine = ((r.published_at or r.fetched_at), r.id)
-        if story is not None and any(
-            m != r.id and m in passing and order[m] > mine for m in story.article_ids
-        ):
-            hidden += 1  # listed under a newer member of its story (here or on an earlier page)
+        newer = [m for m in story.article_ids if m in passing and order[m] > mine] if story else []
+        if newer:
+            # Listed under the newest member of its story: on this page, or on an earlier one.
+            earlier += not on_page.intersection(newer)
             continue
         out.append((r, copy_rows(story, r.id) if story is not None else []))
-    return out, hidden
+    return out, earlier
 
 
 async def inbox_page(request: Request) -> Response:

@@ -57,6 +57,7 @@ def test_each_story_once_with_its_copies(client, archive) -> None:
     assert ids["copy"] in listed and ids["seizure"] not in listed
     assert set(listed) == {ids["copy"], ids["hostile"], ids["warning"], ids["english"]}
     assert copies(html) == [ids["seizure"]]
+    assert 'id="hidden-copies"' not in html  # the original is listed under its copy on this page
     assert f'<a href="/story/{ids["seizure"]}">وكالة الأنباء الأولى</a>' in html  # named by its outlet
     # The counts stay in articles.
     assert 'data-label="core">أساسي: <b>4</b>' in html

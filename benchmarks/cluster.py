@@ -50,8 +50,8 @@ READY_TIMEOUT = 90.0
 
 @dataclass(frozen=True)
 class Sizes:
-    sources: int = 24
-    pages_per_source: int = 25
+    sources: int = 12
+    pages_per_source: int = 20
     batch: int = 2
     workers: tuple[int, ...] = (1, 2, 3)
     runs: int = 3
@@ -133,7 +133,10 @@ def _run_stats(db_url: str, run_id: int) -> dict[str, Any]:
 
 
 def _upgrade(db_url: str) -> None:
-    _run(_raqib("db", "upgrade", "--db", db_url), _env(db_url))
+    """``raqib db upgrade``, in this process (before anything is timed): a process start less per run."""
+    from storage.db import upgrade
+
+    upgrade(db_url)
 
 
 # -- throughput ---------------------------------------------------------------------------------------
@@ -158,22 +161,31 @@ def local_run(services: setup.Services, sources: Path, sizes: Sizes) -> dict[str
         }
 
 
+PER_ARTICLE_TABLES = ("articles", "article_urls", "classifications", "article_search")
+
+
 def row_bytes(db_url: str, articles: int) -> dict[str, float]:
     """Bytes per stored article of each table an article writes (pg_total_relation_size: heap,
-    TOAST and indexes) after a ``VACUUM ANALYZE``, and their sum."""
+    TOAST and indexes, after ``VACUUM ANALYZE``), and their sum."""
     from sqlalchemy import create_engine, text
 
-    tables = ("articles", "article_urls", "classifications", "crawl_runs", "poll_validators", "sources")
     engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(text("VACUUM ANALYZE"))
-            sizes = {t: int(conn.execute(text(f"select pg_total_relation_size('{t}')")).scalar() or 0) for t in tables}
+            sizes = {t: int(conn.execute(text(f"select pg_total_relation_size('{t}')")).scalar() or 0) for t in PER_ARTICLE_TABLES}
     finally:
         engine.dispose()
-    per = {t: round(size / articles, 1) for t, size in sizes.items() if t in ("articles", "article_urls", "classifications")}
+    per = {t: round(size / articles, 1) for t, size in sizes.items()}
     per["per_article_total"] = round(sum(per.values()), 1)
     return per
+
+
+def avg_row_bytes(db_url: str, tables: tuple[str, ...]) -> dict[str, float]:
+    """Mean stored size of a row of each table (pg_column_size of the whole row: the heap tuple,
+    compressed values included, indexes not): for tables too small here for their size on disk to
+    mean anything (a table or index takes whole 8 kB pages)."""
+    return {t: round(float(_scalar(db_url, f"select coalesce(avg(pg_column_size(t.*)), 0) from {t} t")), 1) for t in tables}
 
 
 def _cpu_now(pid: int) -> float:
@@ -252,6 +264,7 @@ def cluster_run(services: setup.Services, sources: Path, sizes: Sizes, workers: 
         end = _scalar(db_url, "select max(finished_at) from cluster_jobs")
         end = end if end.tzinfo else end.replace(tzinfo=UTC)
         states = _scalar(db_url, "select string_agg(distinct state, ',') from cluster_jobs")
+        rows = avg_row_bytes(db_url, ("cluster_jobs", "crawl_runs"))
         jobs = int(_scalar(db_url, "select count(*) from cluster_jobs"))
         stored = int(_scalar(db_url, "select count(*) from articles"))
     if states != "finished" or stored != sizes.pages:
@@ -264,6 +277,7 @@ def cluster_run(services: setup.Services, sources: Path, sizes: Sizes, workers: 
         "site_cpu_s": site_cpu,
         "jobs": jobs,
         "pages": stored,
+        "avg_row_bytes": rows,
     }
 
 
@@ -338,6 +352,7 @@ def polls_and_fixed_cost(services: setup.Services, site_url: str, sizes: Sizes, 
             if int(stats.get("downloader/response_status_count/304", 0)) != 1:
                 raise RuntimeError(f"the one-feed job was not answered 304: {stats}")
             fixed.append(measured)
+        poll_rows = avg_row_bytes(db_url, ("poll_validators",))
     for name, runs in cycles.items():
         want = "status_304" if name == "not_modified" else "status_200"
         if any(r[want] < sizes.feeds for r in runs):
@@ -350,6 +365,7 @@ def polls_and_fixed_cost(services: setup.Services, site_url: str, sizes: Sizes, 
 
     return {
         "poll_cycle": {"feeds": sizes.feeds} | {name: median_of(runs) for name, runs in cycles.items()},
+        "poll_rows": poll_rows,
         "job_fixed_cost": {
             "wall_s": round(statistics.median(m.wall_s for m in fixed), 2),
             "cpu_s": round(statistics.median(m.cpu_s for m in fixed), 2),
@@ -425,14 +441,19 @@ def run(sizes: Sizes, services: setup.Services | None = None) -> dict[str, Any]:
         "local": _figures(local, sizes.pages),
         "cluster": [{"workers": w} | _figures(cluster[w], sizes.pages) for w in sizes.workers],
         "pg_bytes_per_article": local[-1]["row_bytes"],
+        "pg_avg_row_bytes": cluster[sizes.workers[0]][-1]["avg_row_bytes"] | polls.pop("poll_rows"),
         **polls,
     }
 
 
+def _interrupted(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sources", type=int, default=Sizes.sources, help="sitemap sources (default: 24)")
-    parser.add_argument("--pages-per-source", type=int, default=Sizes.pages_per_source, help="default: 25")
+    parser.add_argument("--sources", type=int, default=Sizes.sources, help="sitemap sources (default: 12)")
+    parser.add_argument("--pages-per-source", type=int, default=Sizes.pages_per_source, help="default: 20")
     parser.add_argument("--batch", type=int, default=Sizes.batch, help="sources per job (default: 2)")
     parser.add_argument("--workers", default="1,2,3", help="worker process counts to measure (default: 1,2,3)")
     parser.add_argument("--runs", type=int, default=Sizes.runs, help="runs of each mode (default: 3)")
@@ -447,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--workers: expected counts such as 1,2,3, got {args.workers!r}")
     if min(args.sources, args.pages_per_source, args.batch, args.runs, args.feeds, args.fixed_runs, *workers) < 1:
         parser.error("every count must be at least 1")
+    # SIGTERM unwinds like ^C, so workers are stopped and the database and queue dropped.
+    signal.signal(signal.SIGTERM, _interrupted)
     sizes = Sizes(args.sources, args.pages_per_source, args.batch, workers, args.runs, args.feeds, args.fixed_runs)
     try:
         result = run(sizes, setup.Services(args.pg_url, args.broker_url))

@@ -1,4 +1,6 @@
-"""`python -m benchmarks [crawl|classifier] [options]`: run one benchmark, or both with defaults."""
+"""`python -m benchmarks [crawl|classifier|cluster] [options]`: run one benchmark, or crawl and
+classifier with defaults. The cluster benchmark is run only by name: it needs RabbitMQ and PostgreSQL
+and takes tens of minutes."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ import sys
 
 def main() -> int:
     args = sys.argv[1:]
+    if args and args[0] == "cluster":
+        from benchmarks import cluster
+
+        return cluster.main(args[1:])
     which = args.pop(0) if args and args[0] in ("crawl", "classifier") else None
     status = 0
     if which in (None, "classifier"):

@@ -127,11 +127,11 @@ def begin_attempt(
     job.attempts += 1
     now = utcnow()
     if job.attempts > job.max_tries:
-        job.state, job.finished_at, job.worker = "parked", now, worker
         job.reason = (
             f"parked after {job.max_tries} deliveries that did not finish (each worker that took it died or "
             f"lost its broker connection); last on {previous_worker(job)}"
         )
+        job.state, job.finished_at, job.worker = "parked", now, worker
         return Attempt(
             run=False, job_id=job_id, attempt=job.attempts, state="parked", reason=job.reason,
             group=job.group_name, sources=tuple(job.sources), previous_run_id=previous_run,

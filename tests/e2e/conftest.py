@@ -57,3 +57,35 @@ def demo_site() -> Iterator[Any]:
 
     with DemoSite() as site:
         yield site
+
+
+@pytest.fixture
+def broker_url() -> str:
+    """URL of the real RabbitMQ, or skip (fail under CI) when it is unreachable."""
+    import os
+
+    from kombu import Connection
+
+    from tests.conftest import missing
+
+    url = os.environ.get("RAQIB_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no broker"
+        missing(f"RabbitMQ at {url} unreachable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    return url
+
+
+@pytest.fixture
+def cluster_queue(broker_url: str) -> Iterator[str]:
+    """A queue of this test's own on the real RabbitMQ, deleted afterwards."""
+    from kombu import Connection
+
+    name = f"raqib.test.{uuid.uuid4().hex[:10]}"
+    yield name
+    with Connection(broker_url, connect_timeout=3) as conn:
+        try:
+            conn.channel().queue_delete(queue=name)
+        except Exception:  # noqa: BLE001 - a queue never declared is not an error here
+            pass

@@ -26,7 +26,8 @@ def main() -> int:
     parser.add_argument("--crawl-run-id", type=int, required=True)
     parser.add_argument("--sources", default="")
     parser.add_argument("--source", action="append", default=[])
-    args = parser.parse_args()
+    # A cluster worker adds --workers and -s options the real command takes; they do not matter here.
+    args, _ignored = parser.parse_known_args()
     if args.ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     marker = Path(args.marker) if args.marker else None

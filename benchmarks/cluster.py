@@ -41,6 +41,7 @@ from typing import Any
 
 import psutil
 
+from benchmarks import cluster_measure as m
 from benchmarks import cluster_setup as setup
 from benchmarks.procmem import wait_cpu_seconds
 
@@ -63,93 +64,17 @@ class Sizes:
         return self.sources * self.pages_per_source
 
 
-@dataclass(frozen=True)
-class Measured:
-    """One process (tree) that ran to its end: wall seconds, CPU seconds of it and its descendants."""
-
-    wall_s: float
-    cpu_s: float
-    out: str
-
-
-def _run(cmd: list[str], env: dict[str, str]) -> Measured:
-    """Run ``cmd`` to its end; raise with its error output when it fails."""
-    # Files, not pipes: reading pipes to their end would reap the process before its CPU time is read.
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, text=True, env=env)
-        try:
-            times = wait_cpu_seconds(proc)
-        finally:
-            proc.wait()
-        wall = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        text, error = out.read(), err.read()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[2:5])}… failed ({proc.returncode}): {error[-2000:]}")
-    return Measured(wall, sum(times) if times else 0.0, text)
-
-
-def _env(db_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["RAQIB_DATABASE_URL"] = db_url
-    env.pop("RAQIB_BROKER_URL", None)  # the benchmark's TOML names its own broker and queue
-    return env
-
-
-def _raqib(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cli", *args]
-
-
-def _crawl(db_url: str, sources: Path, names: list[str], *settings: str, workers: int = 0) -> tuple[Measured, dict]:
-    """``raqib crawl`` of ``names`` (all when empty); its measure and its crawl run's Scrapy stats."""
-    cmd = [*setup.crawl_command()[3:], "--sources", str(sources), "--json"]
-    for setting in settings:
-        cmd += ["-s", setting]
-    for name in names:
-        cmd += ["--source", name]
-    if workers:
-        cmd += ["--workers", str(workers)]
-    measured = _run(_raqib(*cmd), _env(db_url))
-    summary = json.loads(measured.out[measured.out.index("{") :])
-    return measured, _run_stats(db_url, int(summary["crawl_run_id"])) | {"summary": summary}
-
-
-def _scalar(db_url: str, sql: str, **params: Any) -> Any:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-    finally:
-        engine.dispose()
-
-
-def _run_stats(db_url: str, run_id: int) -> dict[str, Any]:
-    stats = _scalar(db_url, "select stats from crawl_runs where id = :id", id=run_id)
-    return json.loads(stats) if isinstance(stats, str) else dict(stats or {})
-
-
-def _upgrade(db_url: str) -> None:
-    """``raqib db upgrade``, in this process (before anything is timed): a process start less per run."""
-    from storage.db import upgrade
-
-    upgrade(db_url)
-
-
 # -- throughput ---------------------------------------------------------------------------------------
 
 
 def local_run(services: setup.Services, sources: Path, sizes: Sizes) -> dict[str, Any]:
     """The baseline: one ``raqib crawl`` of every source (its default workers: one per core)."""
     with setup.throwaway_database(services.pg_url) as db_url:
-        _upgrade(db_url)
+        m.upgrade(db_url)
         site0 = time.process_time()
-        measured, stats = _crawl(db_url, sources, [])
+        measured, stats = m.crawl(db_url, sources, [])
         site_cpu = time.process_time() - site0
-        stored = int(_scalar(db_url, "select count(*) from articles"))
+        stored = int(m.scalar(db_url, "select count(*) from articles"))
         if stored != sizes.pages:
             raise RuntimeError(f"local crawl stored {stored} of {sizes.pages} pages: {stats['summary']}")
         return {
@@ -157,35 +82,9 @@ def local_run(services: setup.Services, sources: Path, sizes: Sizes) -> dict[str
             "cpu_s": measured.cpu_s,
             "site_cpu_s": site_cpu,
             "pages": stored,
-            "row_bytes": row_bytes(db_url, stored),
+            "row_bytes": m.row_bytes(db_url, stored),
+            "due_ms_per_source": m.due_cost(db_url, sources),
         }
-
-
-PER_ARTICLE_TABLES = ("articles", "article_urls", "classifications", "article_search")
-
-
-def row_bytes(db_url: str, articles: int) -> dict[str, float]:
-    """Bytes per stored article of each table an article writes (pg_total_relation_size: heap,
-    TOAST and indexes, after ``VACUUM ANALYZE``), and their sum."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(db_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-            sizes = {t: int(conn.execute(text(f"select pg_total_relation_size('{t}')")).scalar() or 0) for t in PER_ARTICLE_TABLES}
-    finally:
-        engine.dispose()
-    per = {t: round(size / articles, 1) for t, size in sizes.items()}
-    per["per_article_total"] = round(sum(per.values()), 1)
-    return per
-
-
-def avg_row_bytes(db_url: str, tables: tuple[str, ...]) -> dict[str, float]:
-    """Mean stored size of a row of each table (pg_column_size of the whole row: the heap tuple,
-    compressed values included, indexes not): for tables too small here for their size on disk to
-    mean anything (a table or index takes whole 8 kB pages)."""
-    return {t: round(float(_scalar(db_url, f"select coalesce(avg(pg_column_size(t.*)), 0) from {t} t")), 1) for t in tables}
 
 
 def _cpu_now(pid: int) -> float:
@@ -197,8 +96,8 @@ def _start_workers(config: Path, db_url: str, count: int, logs: Path) -> list[tu
     started = []
     for i in range(count):
         log = (logs / f"worker-{i}.log").open("w")
-        cmd = _raqib("worker", "--config", str(config), "--concurrency", "1", "--extract-workers", "1")
-        started.append((subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True, env=_env(db_url)), log))
+        cmd = m.raqib("worker", "--config", str(config), "--concurrency", "1", "--extract-workers", "1")
+        started.append((subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True, env=m.env_for(db_url)), log))
     return started
 
 
@@ -239,7 +138,7 @@ def cluster_run(services: setup.Services, sources: Path, sizes: Sizes, workers: 
     logs = workdir / queue
     logs.mkdir()
     with setup.throwaway_database(services.pg_url) as db_url:
-        _upgrade(db_url)
+        m.upgrade(db_url)
         started = _start_workers(config, db_url, workers, logs)
         try:
             _wait(
@@ -254,19 +153,19 @@ def cluster_run(services: setup.Services, sources: Path, sizes: Sizes, workers: 
             cpu0 = sum(_cpu_now(p.pid) for p, _ in started)
             t0 = datetime.now(UTC)
             site0 = time.process_time()
-            daemon = _run(_raqib("daemon", "--config", str(config), "--once"), _env(db_url))
+            daemon = m.run_measured(m.raqib("daemon", "--config", str(config), "--once"), m.env_for(db_url))
             expected = -(-sizes.sources // sizes.batch)
             _wait(f"{expected} job(s) to end", _jobs_ended(db_url, expected), max(600.0, sizes.pages * 2.0), logs)
             site_cpu = time.process_time() - site0
         finally:
             worker_cpu = _stop_workers(started)
             setup.delete_queue(services.broker_url, queue)
-        end = _scalar(db_url, "select max(finished_at) from cluster_jobs")
+        end = m.scalar(db_url, "select max(finished_at) from cluster_jobs")
         end = end if end.tzinfo else end.replace(tzinfo=UTC)
-        states = _scalar(db_url, "select string_agg(distinct state, ',') from cluster_jobs")
-        rows = avg_row_bytes(db_url, ("cluster_jobs", "crawl_runs"))
-        jobs = int(_scalar(db_url, "select count(*) from cluster_jobs"))
-        stored = int(_scalar(db_url, "select count(*) from articles"))
+        states = m.scalar(db_url, "select string_agg(distinct state, ',') from cluster_jobs")
+        rows = m.avg_row_bytes(db_url, ("cluster_jobs", "crawl_runs"))
+        jobs = int(m.scalar(db_url, "select count(*) from cluster_jobs"))
+        stored = int(m.scalar(db_url, "select count(*) from articles"))
     if states != "finished" or stored != sizes.pages:
         raise RuntimeError(f"cluster run with {workers} worker(s): job states {states}, {stored} of {sizes.pages} pages")
     return {
@@ -321,7 +220,7 @@ def _figures(runs: list[dict[str, Any]], pages: int) -> dict[str, Any]:
 # -- poll cycle and fixed cost ------------------------------------------------------------------------
 
 
-def _poll_figures(measured: Measured, stats: dict[str, Any], feeds: int) -> dict[str, Any]:
+def _poll_figures(measured: m.Measured, stats: dict[str, Any], feeds: int) -> dict[str, Any]:
     return {
         "wall_s": round(measured.wall_s, 2),
         "cpu_s": round(measured.cpu_s, 2),
@@ -338,21 +237,21 @@ def polls_and_fixed_cost(services: setup.Services, site_url: str, sizes: Sizes, 
     sources = workdir / "feeds.yaml"
     setup.write_feed_sources(sources, site_url, sizes.feeds)
     cycles: dict[str, list[dict[str, Any]]] = {"not_modified": [], "full": []}
-    fixed: list[Measured] = []
+    fixed: list[m.Measured] = []
     with setup.throwaway_database(services.pg_url) as db_url:
-        _upgrade(db_url)
-        _crawl(db_url, sources, ["polls", "one-feed"])  # learns the validators, stores the feed's articles
+        m.upgrade(db_url)
+        m.crawl(db_url, sources, ["polls", "one-feed"])  # learns the validators, stores the feed's articles
         for _ in range(sizes.runs):
-            measured, stats = _crawl(db_url, sources, ["polls"])
+            measured, stats = m.crawl(db_url, sources, ["polls"])
             cycles["not_modified"].append(_poll_figures(measured, stats, sizes.feeds))
-            measured, stats = _crawl(db_url, sources, ["polls"], "RAQIB_CONDITIONAL_GET=False")
+            measured, stats = m.crawl(db_url, sources, ["polls"], "RAQIB_CONDITIONAL_GET=False")
             cycles["full"].append(_poll_figures(measured, stats, sizes.feeds))
         for _ in range(sizes.fixed_runs):
-            measured, stats = _crawl(db_url, sources, ["one-feed"])
+            measured, stats = m.crawl(db_url, sources, ["one-feed"])
             if int(stats.get("downloader/response_status_count/304", 0)) != 1:
                 raise RuntimeError(f"the one-feed job was not answered 304: {stats}")
             fixed.append(measured)
-        poll_rows = avg_row_bytes(db_url, ("poll_validators",))
+        poll_rows = m.avg_row_bytes(db_url, ("poll_validators",))
     for name, runs in cycles.items():
         want = "status_304" if name == "not_modified" else "status_200"
         if any(r[want] < sizes.feeds for r in runs):
@@ -367,9 +266,9 @@ def polls_and_fixed_cost(services: setup.Services, site_url: str, sizes: Sizes, 
         "poll_cycle": {"feeds": sizes.feeds} | {name: median_of(runs) for name, runs in cycles.items()},
         "poll_rows": poll_rows,
         "job_fixed_cost": {
-            "wall_s": round(statistics.median(m.wall_s for m in fixed), 2),
-            "cpu_s": round(statistics.median(m.cpu_s for m in fixed), 2),
-            "all_wall_s": [round(m.wall_s, 2) for m in fixed],
+            "wall_s": round(statistics.median(f.wall_s for f in fixed), 2),
+            "cpu_s": round(statistics.median(f.cpu_s for f in fixed), 2),
+            "all_wall_s": [round(f.wall_s, 2) for f in fixed],
         },
     }
 
@@ -439,6 +338,7 @@ def run(sizes: Sizes, services: setup.Services | None = None) -> dict[str, Any]:
             "worker_extract_workers": 1,
         },
         "local": _figures(local, sizes.pages),
+        "daemon_due_ms_per_source": statistics.median(r["due_ms_per_source"] for r in local),
         "cluster": [{"workers": w} | _figures(cluster[w], sizes.pages) for w in sizes.workers],
         "pg_bytes_per_article": local[-1]["row_bytes"],
         "pg_avg_row_bytes": cluster[sizes.workers[0]][-1]["avg_row_bytes"] | polls.pop("poll_rows"),

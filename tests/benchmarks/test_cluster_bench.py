@@ -41,6 +41,7 @@ def test_cluster_benchmark_runs_and_reports_every_part(services: setup.Services)
         assert figures["cpu_ms_per_page"] > 0, "the CPU of the crawl processes was not read"
         assert len(figures["all_pages_per_s"]) == 1
     assert one["jobs_per_s"] > 0 and one["daemon_cpu_s"] > 0
+    assert result["daemon_due_ms_per_source"] > 0
 
     cycle = result["poll_cycle"]
     assert cycle["feeds"] == 3

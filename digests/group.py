@@ -15,9 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from classifiers.normalize import normalize
+from classifiers.normalize import Normalizer
 from digests.select import DueArticle
 
 SHINGLE = 4  # words per shingle: long enough to be specific, short enough to survive small edits
@@ -52,15 +53,23 @@ class Story:
         return tuple(a.article_id for a in self.articles)
 
 
-# Text is normalised with the project's one normaliser (classifiers.normalize), as the rules are.
-_TOKEN = re.compile(r"\w+")
+# Text is normalised with the project's one normaliser (classifiers.normalize), as the rules are:
+# its compiled table (Normalizer, about twenty times faster than the step-by-step reference, which a
+# test keeps equal to it). Words are runs of letters and digits, as the Normalizer sees them.
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@cache
+def _folder() -> Callable[[str], str]:
+    return Normalizer().text
 
 
 # --- shingles and MinHash ---------------------------------------------------------------------------
 
 
-def shingles(text: str, normalise: Callable[[str], str] = normalize, size: int = SHINGLE) -> set[int]:
+def shingles(text: str, normalise: Callable[[str], str] | None = None, size: int = SHINGLE) -> set[int]:
     """Hashed word n-grams of the normalised text (whole text when shorter than ``size`` words)."""
+    normalise = normalise or _folder()
     # The lead paragraphs identify wire copy; capping the length bounds the MinHash cost per article.
     tokens = _TOKEN.findall(normalise(text))[:MAX_WORDS]
     if not tokens:
@@ -137,7 +146,7 @@ def group_stories(
     threshold: float = THRESHOLD,
 ) -> list[Story]:
     """Merge copies of one story; order: core first, then score, then number of outlets, then newest."""
-    normalise = normalise or normalize
+    normalise = normalise or _folder()
     parent = list(range(len(articles)))
     titles = [" ".join(_TOKEN.findall(normalise(a.title))) for a in articles]
     sets = [shingles(f"{a.title}\n{a.text}", normalise) for a in articles]

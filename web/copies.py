@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from digests.group import Story, group_stories
@@ -28,7 +28,11 @@ MAX_CANDIDATES = 500  # bounds a request's work when an archive is dense in flag
 # Share of the smaller word set two articles must have in common to be compared at all. A copy
 # (4-word shingle Jaccard ≥ 0.5) shares far more; a teaser under the same headline shares its
 # title's and lead's words, i.e. most of its own.
-OVERLAP = 0.3
+OVERLAP = 0.5
+# At most this many articles are grouped for one request (the closest partners of each anchor
+# first): it bounds a page's cost, and stays under digests.group.EXACT_BELOW, so every pair is
+# compared exactly. Only a page whose stories have dozens of copies each can reach it.
+MAX_GROUPED = 40
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,27 @@ def _when() -> object:
     return func.coalesce(Article.published_at, Article.fetched_at)
 
 
+def _spans(anchors: Sequence[Anchor]) -> list[tuple[datetime, datetime]]:
+    """The anchors' windows, overlapping ones merged (a filtered page's rows may be months apart)."""
+    spans: list[tuple[datetime, datetime]] = []
+    for when in sorted(a.when for a in anchors):
+        start, end = when - WINDOW, when + WINDOW
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
 def _candidates(session: Session, anchors: Sequence[Anchor]) -> list[int]:
-    start = min(a.when for a in anchors) - WINDOW
-    end = max(a.when for a in anchors) + WINDOW
     when = _when()
     stmt = (
         select(Article.id)
         .join(Classification, Classification.article_id == Article.id)
-        .where(Classification.label.in_(FLAGGED), when >= start, when <= end)
+        .where(
+            Classification.label.in_(FLAGGED),
+            or_(*(when.between(start, end) for start, end in _spans(anchors))),
+        )
         .order_by(when.desc(), Article.id.desc())
         .limit(MAX_CANDIDATES)
     )
@@ -82,9 +99,9 @@ def _words(session: Session, ids: Sequence[int]) -> dict[int, frozenset[str]]:
     return found
 
 
-def _close(a: frozenset[str], b: frozenset[str]) -> bool:
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
     smaller = min(len(a), len(b))
-    return smaller > 0 and len(a & b) >= OVERLAP * smaller
+    return len(a & b) / smaller if smaller else 0.0
 
 
 def stories_of(session: Session, anchors: Sequence[Anchor]) -> dict[int, Story]:
@@ -95,14 +112,18 @@ def stories_of(session: Session, anchors: Sequence[Anchor]) -> dict[int, Story]:
     anchor_ids = [a.id for a in anchors]
     pool = list(dict.fromkeys([*anchor_ids, *_candidates(session, anchors)]))
     words = _words(session, pool)
-    involved: set[int] = set()
+    pairs = []  # (overlap, anchor, partner)
     for anchor in anchor_ids:
         mine = words.get(anchor, frozenset())
-        partners = [
-            other for other in pool if other != anchor and _close(mine, words.get(other, frozenset()))
-        ]
-        if partners:
-            involved.update([anchor, *partners])
+        for other in pool:
+            if other != anchor:
+                score = _overlap(mine, words.get(other, frozenset()))
+                if score >= OVERLAP:
+                    pairs.append((score, anchor, other))
+    involved: set[int] = set()
+    for _, anchor, other in sorted(pairs, reverse=True):
+        if len(involved | {anchor, other}) <= MAX_GROUPED:
+            involved.update((anchor, other))
     if not involved:
         return {}
     stories = group_stories(load_articles(session, sorted(involved)))

@@ -56,9 +56,19 @@ STORIES = [
 @pytest.fixture
 def archive(tmp_path: Path) -> dict[str, object]:
     """URL of a seeded SQLite database and the stories' ids by key."""
+    return seed(f"sqlite:///{tmp_path / 'web.sqlite'}")
+
+
+@pytest.fixture
+def pg_archive(pg_schema_url: str) -> dict[str, object]:
+    """The same archive in a fresh schema on the real PostgreSQL."""
+    return seed(pg_schema_url)
+
+
+def seed(url: str) -> dict[str, object]:
+    """Migrate the database at ``url`` and store STORIES (classified) and one user of each role."""
     from classifiers import load_classifier
 
-    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
     db.upgrade(url)
     engine = db.make_engine(url)
     classifier = load_classifier()

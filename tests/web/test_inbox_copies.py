@@ -13,9 +13,17 @@ import web.inbox
 from digests.group import group_stories
 from digests.select import load_articles
 from storage import db
-from tests.web.conftest import add_third_outlet
+from tests.web.conftest import add_third_outlet, seed
 from tests.web.test_app import login
 from web.app import create_app
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive(request, tmp_path):
+    """The web archive on SQLite and on the real PostgreSQL (skipped when unreachable outside CI)."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_archive")
+    return seed(f"sqlite:///{tmp_path / 'web.sqlite'}")
 
 
 @pytest.fixture

@@ -38,30 +38,60 @@ OUTLETS = [
 
 # Everyday news: most articles are only this. «الحكومة» is common on purpose (the common-word search).
 NEUTRAL = [
-    "أعلنت الحكومة عن خطة جديدة لتطوير شبكة الطرق في المحافظات الجنوبية خلال العام المقبل.",
-    "تتوقع الأرصاد الجوية أمطارا غزيرة ورياحا نشطة على المناطق الساحلية مع انخفاض في درجات الحرارة.",
-    "فاز الفريق المحلي على ضيفه بهدفين دون رد في مباراة حضرها آلاف المشجعين.",
-    "ارتفعت أسعار الخضر والفواكه في الأسواق الشعبية بسبب قلة المعروض وارتفاع كلفة النقل.",
-    "افتتح وزير التربية مدرسة جديدة تتسع لألف تلميذ في حي سكني حديث.",
-    "قالت الحكومة إن نسبة البطالة تراجعت قليلا في الربع الأخير من السنة.",
-    "يشهد معرض الكتاب هذا العام مشاركة واسعة لدور النشر العربية والأجنبية.",
-    "أكد مسؤولون في وزارة الصحة أن حملة التلقيح ستشمل القرى البعيدة هذا الشهر.",
+    "أعلنت الحكومة عن خطة جديدة لتطوير شبكة الطرق في {place} بكلفة {n} مليون خلال العام المقبل.",
+    "تتوقع الأرصاد الجوية أمطارا غزيرة ورياحا نشطة على {place} مع انخفاض في درجات الحرارة.",
+    "فاز فريق {place} على ضيفه بهدفين دون رد في مباراة حضرها {n} مشجع.",
+    "ارتفعت أسعار الخضر والفواكه في أسواق {place} بسبب قلة المعروض وارتفاع كلفة النقل.",
+    "افتتح الوزير {name} مدرسة جديدة تتسع لـ{n} تلميذ في حي سكني حديث بمدينة {place}.",
+    "قالت الحكومة إن نسبة البطالة في {place} تراجعت إلى {n} بالألف في الربع الأخير من السنة.",
+    "يشهد معرض الكتاب في {place} هذا العام مشاركة {n} دار نشر عربية وأجنبية.",
+    "أكد {name}، المسؤول في وزارة الصحة، أن حملة التلقيح ستشمل قرى {place} البعيدة هذا الشهر.",
     "ناقش البرلمان مشروع قانون الموازنة وسط خلافات بين الكتل حول الإنفاق العام.",
-    "سجلت حركة الملاحة في الميناء ارتفاعا ملحوظا مقارنة بالفترة نفسها من العام الماضي.",
-    "أطلقت البلدية مشروعا لزراعة الأشجار على ضفاف النهر وتنظيف الحدائق العامة.",
-    "وقعت الحكومة اتفاقية مع شركة أجنبية لبناء محطة لتحلية مياه البحر.",
-    "انطلق مهرجان الموسيقى التقليدية بمشاركة فرق من عدة بلدان عربية.",
-    "حذر أطباء من موجة حر قد تؤثر على كبار السن والأطفال في الأيام المقبلة.",
-    "استقبل الرئيس وفدا اقتصاديا لبحث فرص الاستثمار في قطاع الطاقة المتجددة.",
+    "سجلت حركة الملاحة في ميناء {place} ارتفاعا ملحوظا بلغ {n} سفينة مقارنة بالعام الماضي.",
+    "أطلقت بلدية {place} مشروعا لزراعة {n} شجرة على ضفاف النهر وتنظيف الحدائق العامة.",
+    "وقعت الحكومة اتفاقية مع شركة أجنبية لبناء محطة لتحلية مياه البحر قرب {place}.",
+    "انطلق في {place} مهرجان الموسيقى التقليدية بمشاركة فرق من عدة بلدان عربية.",
+    "حذر الطبيب {name} من موجة حر قد تؤثر على كبار السن والأطفال في الأيام المقبلة.",
+    "استقبل الرئيس وفدا اقتصاديا برئاسة {name} لبحث فرص الاستثمار في الطاقة المتجددة.",
     "أعلن البنك المركزي إبقاء سعر الفائدة دون تغيير بعد اجتماع لجنته النقدية.",
-    "تراجعت صادرات الحبوب بسبب الجفاف الذي ضرب المناطق الزراعية في الشمال.",
-    "قررت الحكومة رفع الحد الأدنى للأجور ابتداء من مطلع السنة المقبلة.",
-    "تواصل فرق الإنقاذ البحث عن مفقودين بعد انهيار مبنى قديم في وسط المدينة.",
-    "نظمت الجامعة ندوة علمية حول الذكاء الاصطناعي وتطبيقاته في الطب.",
-    "ارتفع عدد السياح الوافدين إلى المدن التاريخية بعد ترميم المواقع الأثرية.",
-    "دعت نقابة المعلمين إلى إضراب احتجاجا على تأخر صرف العلاوات.",
-    "أعلنت شركة الطيران الوطنية عن خطوط جديدة تربط العاصمة بعواصم إفريقية.",
-    "بدأت أعمال توسعة المستشفى الجامعي لاستيعاب عدد أكبر من المرضى.",
+    "تراجعت صادرات الحبوب من {place} بسبب الجفاف الذي ضرب المناطق الزراعية في الشمال.",
+    "قررت الحكومة رفع الحد الأدنى للأجور إلى {n} ابتداء من مطلع السنة المقبلة.",
+    "تواصل فرق الإنقاذ البحث عن مفقودين بعد انهيار مبنى قديم في وسط {place}.",
+    "نظمت جامعة {place} ندوة علمية حول الذكاء الاصطناعي وتطبيقاته في الطب.",
+    "ارتفع عدد السياح الوافدين إلى {place} إلى {n} زائر بعد ترميم المواقع الأثرية.",
+    "دعت نقابة المعلمين في {place} إلى إضراب احتجاجا على تأخر صرف العلاوات.",
+    "أعلنت شركة الطيران الوطنية عن خط جديد يربط العاصمة بمدينة {place}.",
+    "بدأت أعمال توسعة المستشفى الجامعي في {place} لاستيعاب {n} مريض إضافي.",
+    "صرح {name} للصحفيين بأن المفاوضات مع النقابات ستستأنف الأسبوع المقبل.",
+    "شهدت {place} ازدحاما مروريا خانقا بعد إغلاق الجسر الرئيسي للصيانة.",
+    "أعلن الاتحاد المحلي لكرة السلة عن تعيين {name} مدربا جديدا للمنتخب.",
+    "انخفضت أسعار الذهب في أسواق {place} بعد ارتفاع الدولار أمام العملات الأخرى.",
+    "كرمت وزارة الثقافة الكاتب {name} عن مجمل أعماله الروائية والقصصية.",
+    "أوقفت الشرطة في {place} سائقا تجاوز السرعة المسموح بها بـ{n} كيلومتر في الساعة.",
+    "يعاني سكان أحياء في {place} من انقطاع الماء منذ {n} ساعة بسبب عطل في الشبكة.",
+    "دشن المحافظ {name} مصنعا لتعليب الأسماك يوفر {n} فرصة عمل.",
+]
+# Who and where: slot fillers, so that two unrelated stories share their sentences' frames but
+# not their names, places and figures, as real stories do.
+NAMES = [
+    "أحمد الشريف",
+    "فاطمة الزهراء بنعلي",
+    "يوسف القاسمي",
+    "مريم العبيدي",
+    "خالد الحمادي",
+    "سارة المنصوري",
+    "عمر بن سالم",
+    "ليلى حداد",
+    "محمود الدباغ",
+    "نور الهدى الطاهر",
+    "سعيد الكعبي",
+    "هدى الأنصاري",
+    "طارق العمري",
+    "رانية فرحات",
+    "جمال بوزيد",
+    "سلمى الخطيب",
+    "بلال الجبوري",
+    "دعاء السويدي",
 ]
 # Sentences that make a story about crypto used to finance terrorism (the classifier's core).
 CORE = [
@@ -95,7 +125,32 @@ RELATED_TITLES = [
     "تحذير من استغلال العملات الرقمية في {place}",
     "{place}: الرقابة المالية تلاحق منصات غير مرخصة",
 ]
-PLACES = ["القاهرة", "دبي", "الرياض", "الرباط", "الجزائر", "بغداد", "عمان", "بيروت", "تونس", "الخرطوم"]
+PLACES = [
+    "القاهرة",
+    "الإسكندرية",
+    "دبي",
+    "أبوظبي",
+    "الرياض",
+    "جدة",
+    "الرباط",
+    "الدار البيضاء",
+    "الجزائر",
+    "وهران",
+    "بغداد",
+    "البصرة",
+    "عمان",
+    "إربد",
+    "بيروت",
+    "طرابلس",
+    "تونس",
+    "صفاقس",
+    "الخرطوم",
+    "مسقط",
+    "الدوحة",
+    "المنامة",
+    "الكويت",
+    "نواكشوط",
+]
 NOTES = ["", "", "تحقق من المصدر", "قصة مهمة للتقرير الأسبوعي"]
 REASONS = ["page_chrome", "false_friend", "off_topic", "other"]
 
@@ -128,8 +183,12 @@ def _chunks(rows: Sequence[dict[str, Any]], size: int = CHUNK) -> Iterator[Seque
         yield rows[start : start + size]
 
 
+def _fill(rng: random.Random, sentence: str) -> str:
+    return sentence.format(place=rng.choice(PLACES), name=rng.choice(NAMES), n=rng.randint(12, 98_000))
+
+
 def _body(rng: random.Random, kind: str, rare: bool) -> str:
-    sentences = rng.sample(NEUTRAL, rng.randint(5, 9))
+    sentences = [_fill(rng, s) for s in rng.sample(NEUTRAL, rng.randint(5, 9))]
     if kind == "core":
         sentences[rng.randrange(2)] = rng.choice(CORE)
         sentences.insert(rng.randrange(2, len(sentences)), rng.choice(CORE + RELATED))
@@ -144,6 +203,78 @@ def _body(rng: random.Random, kind: str, rare: bool) -> str:
         out.append(" ".join(sentences[i : i + step]))
         i += step
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An article before it has an id (ids follow fetch time, as a crawl assigns them)."""
+
+    kind: str
+    title: str
+    body: str
+    source: int
+    published: datetime | None
+    fetched: datetime
+
+
+def _drafts(rng: random.Random, n: int, now: datetime, days: int) -> tuple[list[_Draft], int]:
+    """The articles, about one flagged story in six also run by another outlet within a day (wire
+    copy, its last paragraph cut), as outlets do; and how many carry the rare word."""
+    rare_every = max(1, n // 40)  # ~40 articles carry the rare word, whatever N
+    drafts: list[_Draft] = []
+    rare = 0
+    while len(drafts) < n:
+        roll = rng.random()
+        kind = "core" if roll < 0.03 else "related" if roll < 0.09 else "none"
+        is_rare = (len(drafts) + 1) % rare_every == 0
+        rare += is_rare
+        body = _body(rng, kind, is_rare)
+        titles = {"core": CORE_TITLES, "related": RELATED_TITLES}.get(kind, TITLES)
+        title = rng.choice(titles).format(place=rng.choice(PLACES))
+        published = now - timedelta(seconds=rng.randrange(days * 86400))
+        source = rng.randrange(len(OUTLETS))
+        fetched = published + timedelta(minutes=rng.randint(5, 180))
+        drafts.append(_Draft(kind, title, body, source, None if rng.random() < 0.02 else published, fetched))
+        if kind != "none" and not is_rare and rng.random() < 0.17 and len(drafts) < n:
+            later = published + timedelta(minutes=rng.randint(30, 1200))
+            copy = body.rsplit("\n", 1)[0] if "\n" in body else body
+            other = (source + rng.randrange(1, len(OUTLETS))) % len(OUTLETS)
+            fetched = min(now, later + timedelta(minutes=rng.randint(5, 180)))
+            drafts.append(_Draft(kind, title, copy, other, min(now, later), fetched))
+    drafts.sort(key=lambda d: d.fetched)
+    return drafts, rare
+
+
+def _reviews(rng: random.Random, article_id: int, label: str, fetched: datetime) -> list[dict[str, Any]]:
+    """A quarter of the flagged stories reviewed (a tenth of those twice), a few misses marked."""
+    out: list[dict[str, Any]] = []
+    if label in ("core", "related") and rng.random() < 0.25:
+        for _ in range(2 if rng.random() < 0.1 else 1):
+            false_alarm = rng.random() < 0.2
+            out.append(
+                {
+                    "article_id": article_id,
+                    "verdict": "false_alarm" if false_alarm else "relevant",
+                    "reason": rng.choice(REASONS) if false_alarm else "",
+                    "label": "" if false_alarm else label,
+                    "note": rng.choice(NOTES),
+                    "reviewer": rng.choice(["amina", "omar", "layla"]),
+                    "created_at": fetched + timedelta(hours=rng.randint(1, 72)),
+                }
+            )
+    elif label == "none" and rng.random() < 0.002:
+        out.append(
+            {
+                "article_id": article_id,
+                "verdict": "missed",
+                "reason": "",
+                "label": "related",
+                "note": "",
+                "reviewer": "amina",
+                "created_at": fetched + timedelta(hours=5),
+            }
+        )
+    return out
 
 
 def build_rows(n: int, now: datetime, seed: int = 7) -> _Rows:
@@ -180,23 +311,11 @@ def build_rows(n: int, now: datetime, seed: int = 7) -> _Rows:
         }
         for d in range(days)
     ]
-    rare_every = max(1, n // 40)  # ~40 articles carry the rare word, whatever N
+    drafts, rare = _drafts(rng, n, now, days)
     articles, classifications, reviews = [], [], []
-    rare = 0
-    for i in range(1, n + 1):
-        roll = rng.random()
-        kind = "core" if roll < 0.03 else "related" if roll < 0.09 else "none"
-        is_rare = i % rare_every == 0
-        rare += is_rare
-        body = _body(rng, kind, is_rare)
-        place = rng.choice(PLACES)
-        titles = {"core": CORE_TITLES, "related": RELATED_TITLES}.get(kind, TITLES)
-        title = rng.choice(titles).format(place=place)
-        source = sources[rng.randrange(len(sources))]
-        age = timedelta(seconds=rng.randrange(days * 86400))
-        fetched = now - age + timedelta(minutes=rng.randint(5, 180))
+    for i, d in enumerate(drafts, 1):
+        source = sources[d.source]
         url = f"https://{source['name']}.example/news/{i}"
-        run = min(days, max(1, days - age.days))
         articles.append(
             {
                 "id": i,
@@ -205,56 +324,31 @@ def build_rows(n: int, now: datetime, seed: int = 7) -> _Rows:
                 "requested_url": url + "?utm_source=feed",
                 "final_url": url,
                 "source_id": source["id"],
-                "crawl_run_id": run,
+                "crawl_run_id": min(days, max(1, days - (now - d.fetched).days)),
                 "http_status": 200,
-                "title": title,
-                "text": body,
+                "title": d.title,
+                "text": d.body,
                 "summary": "",
                 "author": "",
                 "sitename": source["outlet"],
-                "published_at": None if rng.random() < 0.02 else now - age,
+                "published_at": d.published,
                 "published_at_raw": "",
-                "date_confidence": "high",
-                "fetched_at": fetched,
+                "date_confidence": "high" if d.published else "none",
+                "fetched_at": d.fetched,
                 "encoding": "utf-8",
                 "language": "ar",
                 "language_probability": 0.99,
-                "content_hash": hashlib.sha256(body.encode()).hexdigest(),
+                "content_hash": hashlib.sha256(d.body.encode()).hexdigest(),
                 "extraction_status": "ok",
                 "extraction_error": "",
                 "duplicate_of_id": None,
             }
         )
         record = ClassificationRecord.from_decision(
-            classifier.classify(body, title=title, language="ar"), classifier.rules_version
+            classifier.classify(d.body, title=d.title, language="ar"), classifier.rules_version
         )
-        classifications.append({"id": i, "article_id": i, "classified_at": fetched, **record.as_row()})
-        if record.label in ("core", "related") and rng.random() < 0.25:
-            for _ in range(2 if rng.random() < 0.1 else 1):
-                false_alarm = rng.random() < 0.2
-                reviews.append(
-                    {
-                        "article_id": i,
-                        "verdict": "false_alarm" if false_alarm else "relevant",
-                        "reason": rng.choice(REASONS) if false_alarm else "",
-                        "label": "" if false_alarm else record.label,
-                        "note": rng.choice(NOTES),
-                        "reviewer": rng.choice(["amina", "omar", "layla"]),
-                        "created_at": fetched + timedelta(hours=rng.randint(1, 72)),
-                    }
-                )
-        elif record.label == "none" and rng.random() < 0.002:
-            reviews.append(
-                {
-                    "article_id": i,
-                    "verdict": "missed",
-                    "reason": "",
-                    "label": "related",
-                    "note": "",
-                    "reviewer": "amina",
-                    "created_at": fetched + timedelta(hours=5),
-                }
-            )
+        classifications.append({"id": i, "article_id": i, "classified_at": d.fetched, **record.as_row()})
+        reviews.extend(_reviews(rng, i, record.label, d.fetched))
     return _Rows(sources, runs, articles, classifications, reviews, rare)
 
 

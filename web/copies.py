@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -35,6 +36,12 @@ OVERLAP = 0.5
 MAX_GROUPED = 40
 
 
+WORDS: dict[str, dict[str, str]] = {
+    "copies": {"ar": "نسخ في مصادر أخرى", "en": "Copies in other outlets"},
+    "no_copies": {"ar": "لا نسخ في مصادر أخرى", "en": "No copies in other outlets"},
+}
+
+
 @dataclass(frozen=True)
 class Anchor:
     """An article whose copies are wanted, with its date (published, else fetched)."""
@@ -54,7 +61,8 @@ class CopyRow:
     label: str
 
 
-def _when() -> object:
+def when() -> Any:
+    """An article's date: published, else fetched (what the inbox sorts by)."""
     return func.coalesce(Article.published_at, Article.fetched_at)
 
 
@@ -71,15 +79,15 @@ def _spans(anchors: Sequence[Anchor]) -> list[tuple[datetime, datetime]]:
 
 
 def _candidates(session: Session, anchors: Sequence[Anchor]) -> list[int]:
-    when = _when()
+    date = when()
     stmt = (
         select(Article.id)
         .join(Classification, Classification.article_id == Article.id)
         .where(
             Classification.label.in_(FLAGGED),
-            or_(*(when.between(start, end) for start, end in _spans(anchors))),
+            or_(*(date.between(start, end) for start, end in _spans(anchors))),
         )
-        .order_by(when.desc(), Article.id.desc())
+        .order_by(date.desc(), Article.id.desc())
         .limit(MAX_CANDIDATES)
     )
     return list(session.scalars(stmt))

@@ -23,7 +23,8 @@ from starlette.responses import Response
 from storage.models import Article, Classification, Review, Source, utcnow
 from storage.reviews import awaiting_review, latest_review_ids, report
 from web.auth import require_user
-from web.copies import Anchor, copy_rows, stories_of
+from web.copies import WORDS as COPY_WORDS
+from web.copies import Anchor, copy_rows, stories_of, when
 from web.i18n import translator
 
 PAGE_SIZE = 25
@@ -35,7 +36,6 @@ WORDS: dict[str, dict[str, str]] = {
     "country": {"ar": "البلد", "en": "Country"},
     "language": {"ar": "اللغة", "en": "Language"},
     "rule": {"ar": "القاعدة", "en": "Rule fired"},
-    "copies": {"ar": "نسخ في مصادر أخرى", "en": "Copies in other outlets"},
     "hidden_copies": {
         "ar": "{n} من مقالات هذه الصفحة نسخ من أخبار أحدث عُرضت في صفحة سابقة",
         "en": "{n} articles of this page are copies of newer stories listed on an earlier page",
@@ -84,10 +84,6 @@ class Filters:
         return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == 1)})
 
 
-def _when() -> Any:
-    return func.coalesce(Article.published_at, Article.fetched_at)
-
-
 def _verdict() -> Any:
     """The article's latest verdict, correlated: one lookup in the reviews' article index per row
     the other conditions leave (a subquery ranking every review made each inbox query ten times
@@ -116,7 +112,7 @@ def _filtered(stmt: Any, filters: Filters, now: datetime, *, with_label: bool = 
     labels = (filters.label,) if with_label and filters.label else FLAGGED
     stmt = stmt.where(Classification.label.in_(labels))
     if filters.period:
-        stmt = stmt.where(_when() >= now - timedelta(days=PERIODS[filters.period]))
+        stmt = stmt.where(when() >= now - timedelta(days=PERIODS[filters.period]))
     if filters.outlet:
         stmt = stmt.where(Source.name == filters.outlet)
     if filters.country:
@@ -202,7 +198,7 @@ async def inbox_page(request: Request) -> Response:
     require_user(request)
     filters = Filters.from_request(request)
     language = request.session.get("lang", "ar")
-    t = translator(WORDS, language)
+    t = translator({**COPY_WORDS, **WORDS}, language)
     packs = request.app.state.packs()
     notes = []
     if filters.rule and (not _NAME.match(filters.rule) or filters.rule not in _rule_names(packs)):
@@ -231,7 +227,7 @@ async def inbox_page(request: Request) -> Response:
         counts = dict(session.execute(count_stmt.group_by(Classification.label)).all())
         total = counts.get(filters.label, 0) if filters.label else sum(counts.values())
         rows = session.execute(
-            stmt.order_by(_when().desc(), Article.id.desc())
+            stmt.order_by(when().desc(), Article.id.desc())
             .offset((filters.page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()

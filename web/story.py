@@ -19,6 +19,7 @@ from storage.models import Article, CrawlRun
 from storage.reviews import REASONS, ReviewError, add_review, history
 from storage.search import pieces
 from web.auth import LoginRequired, check_csrf, require_reviewer, require_user
+from web.copies import WORDS as COPY_WORDS
 from web.copies import Anchor, copy_rows, stories_of
 from web.i18n import translator
 
@@ -26,8 +27,6 @@ from web.i18n import translator
 # cap near 4 KB) until its author signs in again; a longer one is shown back to be copied.
 PENDING_MAX = 2400
 WORDS: dict[str, dict[str, str]] = {
-    "copies": {"ar": "نسخ في مصادر أخرى", "en": "Copies in other outlets"},
-    "no_copies": {"ar": "لا نسخ في مصادر أخرى", "en": "No copies in other outlets"},
     "current_verdict": {
         "ar": "الحكم الحالي (الأحدث): {verdict} — {who}",
         "en": "Current verdict (latest): {verdict} — {who}",
@@ -179,7 +178,7 @@ def _render(
         "copies": copies,
         "reasons": REASONS,
         "error": request.query_params.get("error", "")[:200],
-        "t": translator(WORDS, language),
+        "t": translator({**COPY_WORDS, **WORDS}, language),
         "pending": pending or {},
         "notice": notice,
     }

@@ -88,12 +88,17 @@ async def login_page(request: Request) -> Response:
             request, "login.html", {"next": safe_next(request.query_params.get("next"))}
         )
     form = await check_csrf(request)
+    from storage.db import DatabaseError
     from storage.users import authenticate
 
     name, password = form.get("name", "").strip(), form.get("password", "")
-    with request.app.state.write() as session:
-        result = authenticate(session, name, password)
-        role = result.user.role if result.ok and result.user else ""
+    try:
+        with request.app.state.write() as session:
+            result = authenticate(session, name, password)
+            role = result.user.role if result.ok and result.user else ""
+    except DatabaseError:  # locked past the engine's busy timeout (a crawl writing): say so
+        context = {"next": safe_next(form.get("next")), "error": "db_busy", "name": name}
+        return request.app.state.render(request, "login.html", context, status_code=503)
     if not result.ok:
         error = "locked" if result.reason == "locked" else "bad_login"
         context = {"next": safe_next(form.get("next")), "error": error, "name": name}

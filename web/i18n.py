@@ -22,6 +22,10 @@ WORDS: dict[str, dict[str, str]] = {
         "ar": "الحساب مقفل مؤقتا بعد محاولات فاشلة؛ حاول بعد ربع ساعة",
         "en": "Too many failed attempts: the account is locked for 15 minutes",
     },
+    "db_busy": {
+        "ar": "قاعدة البيانات مشغولة بعملية أخرى ولم تتحرر في الوقت: لم يحفظ شيء، أعد المحاولة بعد قليل",
+        "en": "The database is busy with another process and was not freed in time: nothing was saved, try again in a moment",
+    },
     "core": {"ar": "أساسي", "en": "core"},
     "related": {"ar": "ذو صلة", "en": "related"},
     "none": {"ar": "غير مصنف", "en": "none"},

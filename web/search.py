@@ -43,10 +43,6 @@ WORDS: dict[str, dict[str, str]] = {
     "bad_concept": {"ar": "اسم المفهوم أو القاعدة غير صالح", "en": "Not a concept or rule name"},
     "mark_missed": {"ar": "فاته التصنيف", "en": "Mark missed"},
     "missed_as": {"ar": "كان يستحق", "en": "should be"},
-    "db_busy": {
-        "ar": "قاعدة البيانات مشغولة بعملية أخرى ولم تتحرر في الوقت: لم يحفظ شيء، أعد المحاولة بعد قليل",
-        "en": "The database is busy with another process and was not freed in time: nothing was saved, try again in a moment",
-    },
 }
 
 

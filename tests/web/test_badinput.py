@@ -213,6 +213,8 @@ def test_a_database_that_stays_locked_gives_a_clear_message_and_keeps_the_form(a
                 f"/story/{archive['ids']['weather']}/missed",
                 data={"label": "related", "back": "/search?q=امطار", "csrf": csrf_of(page)},
             )
+            client.cookies.clear()  # signing in writes too (failed-login counter)
+            signing_in = login(client, "rev")
         finally:
             holder.rollback()
             holder.close()
@@ -223,3 +225,5 @@ def test_a_database_that_stays_locked_gives_a_clear_message_and_keeps_the_form(a
     assert missed.status_code == 200 and "قاعدة البيانات مشغولة" in missed.text
     assert re.search(r'id="search-q" value="امطار"', missed.text)
     assert reviews(archive["url"]) == []
+    assert signing_in.status_code == 503
+    assert "قاعدة البيانات مشغولة" in signing_in.text and 'value="rev"' in signing_in.text

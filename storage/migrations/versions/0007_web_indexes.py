@@ -1,5 +1,5 @@
-"""PostgreSQL's search index keeps each article's tsvector instead of computing it for every row a
-query reads (found by benchmarks/web.py).
+"""Indexes the workspace's pages need on a large archive (found by benchmarks/web.py): the order
+articles are listed in, and PostgreSQL's search index keeping each article's tsvector.
 
 Revision ID: 0007_web_indexes
 Revises: 0008_cluster
@@ -12,6 +12,10 @@ word with a clitic has some), it chose a sequential scan that computed the tsvec
 holds the tsvector once per row (kept by PostgreSQL on every insert and update of ``terms``), and the
 GIN index is on that column; storage/search.py queries ``vector``. SQLite's FTS5 table is unchanged.
 
+``ix_articles_when`` indexes ``coalesce(published_at, fetched_at)``, the order of every list: a search
+for a word in most articles reads the matches in that order and stops at the page, instead of reading
+and sorting every match (0.7 s for 70,000 matches on SQLite).
+
 The number is 0007 because it was reserved for this work while 0008_cluster landed first; it comes
 after 0008_cluster in the chain.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_web_indexes"
@@ -29,6 +34,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_articles_when", "articles", [sa.text("coalesce(published_at, fetched_at)")])
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(
@@ -40,6 +46,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_articles_when", table_name="articles")
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(

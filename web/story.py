@@ -207,6 +207,14 @@ def _take_pending(request: Request, article_id: int) -> dict[str, str] | None:
     return _unpack(kept.get("form")) or None
 
 
+def _same_origin(request: Request) -> bool:
+    """The POST came from a page of this site. A cross-site POST arrives without the SameSite=Lax
+    cookie, i.e. signed out: without this check another site could replace the user's session by
+    one holding a review it wrote. Browsers send Origin with every POST."""
+    origin = request.headers.get("origin", "")
+    return bool(origin) and origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
 async def _signed_out(request: Request, article_id: int) -> Response:
     """A review POSTed without a signed-in user (the session expired, or the server's key changed):
     nothing is stored; the form waits in the session for the sign-in and comes back on the story
@@ -224,7 +232,7 @@ async def _signed_out(request: Request, article_id: int) -> Response:
 
 async def review(request: Request) -> Response:
     article_id = int(request.path_params["article_id"])
-    if not request.session.get("user"):
+    if not request.session.get("user") and _same_origin(request):
         return await _signed_out(request, article_id)
     form = await check_csrf(request)
     user = require_reviewer(request)

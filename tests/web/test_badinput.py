@@ -23,6 +23,7 @@ from tests.web.test_app import csrf_of, login
 from web.app import SESSION_COOKIE, SESSION_MAX_AGE, create_app
 
 SECRET = "test-secret"
+ORIGIN = {"Origin": "http://127.0.0.1"}  # what a browser sends with a form POST from the site
 
 
 @pytest.fixture
@@ -86,6 +87,16 @@ def _expire_session(client: TestClient, session: dict[str, object]) -> None:
     client.cookies.set(SESSION_COOKIE, value, domain="127.0.0.1", path="/")
 
 
+def session_of(response) -> dict[str, object]:
+    """The session a response sets (empty when it sets none)."""
+    import itsdangerous
+
+    cookie = response.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return {}
+    return json.loads(base64.b64decode(itsdangerous.TimestampSigner(SECRET).unsign(cookie)))
+
+
 def test_an_expired_session_goes_back_to_login_and_keeps_the_review(client, archive) -> None:
     story = archive["ids"]["hostile"]
     login(client, "rev")
@@ -94,9 +105,14 @@ def test_an_expired_session_goes_back_to_login_and_keeps_the_review(client, arch
     _expire_session(client, {"user": "rev", "role": "reviewer", "csrf": token})
     note = "العنوان يحمل نصا برمجيا؛ الخبر نفسه تقرير عام"
     form = {"verdict": "false_alarm", "reason": "off_topic", "note": note, "csrf": token}
-    response = client.post(f"/story/{story}/review", data=form, follow_redirects=False)
+    # From another site (or with no Origin), a signed-out POST is refused and the session left alone.
+    for origin in ({"Origin": "http://evil.example"}, {}):
+        refused = client.post(f"/story/{story}/review", data=form, headers=origin, follow_redirects=False)
+        assert refused.status_code == 403 and "pending" not in session_of(refused)
+    response = client.post(f"/story/{story}/review", data=form, headers=ORIGIN, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/login?next=/story/{story}"
+    assert "pending" in session_of(response)
     assert reviews(archive["url"]) == []  # nothing stored without a signed-in reviewer
     login_page = client.get(response.headers["location"]).text
     assert f'name="next" value="/story/{story}"' in login_page
@@ -133,6 +149,7 @@ def test_an_expired_session_with_a_note_too_long_for_a_cookie_shows_it_back(clie
     response = client.post(
         f"/story/{story}/review",
         data={"verdict": "false_alarm", "reason": "other", "note": note, "csrf": "stale"},
+        headers=ORIGIN,
         follow_redirects=False,
     )
     assert response.status_code == 401

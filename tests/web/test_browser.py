@@ -177,6 +177,23 @@ def test_review_loop_in_chromium(server, browser, archive, tmp_path, capsys) -> 
     assert "<script>window.__pwned=1</script>" in page.inner_text(".results")
     assert page.locator(".results img").count() == 0
 
+    # The session ends while a review is being written: back to the sign-in, then the story with the
+    # review filled in as it was (not stored until sent again).
+    page.goto(f"{server}/story/{ids['warning']}")
+    page.fill("textarea[name=note]", "تحذير عام لا صلة له بالتمويل")
+    page.select_option("select[name=reason]", "off_topic")
+    context.clear_cookies()
+    page.click("button[value=false_alarm]")
+    page.wait_for_url("**/login?next=**")
+    page.fill("input[name=name]", "rev")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"{server}/story/{ids['warning']}")
+    assert "لم تحفظ" in page.inner_text("#notice")
+    assert page.input_value("textarea[name=note]") == "تحذير عام لا صلة له بالتمويل"
+    assert page.input_value("select[name=reason]") == "off_topic"
+    assert _eval_reviews(archive["url"], capsys)["n"] == 1
+
     # A viewer gets 403 on a review POST, even with a valid CSRF token.
     viewer = browser.new_context().new_page()
     _login(viewer, server, "view")

@@ -12,7 +12,8 @@ Backends (created by migration 0006_search_index): on SQLite an FTS5 table ``art
 article id, one column ``terms``); on PostgreSQL a table ``article_search(article_id, terms)`` with a
 stored ``vector`` = ``to_tsvector('simple', terms)`` and a GIN index on it (0007_web_indexes).
 ``terms`` is the article's distinct variants, space separated. :func:`index_articles` fills it
-(store_articles calls it for every new article: one normalisation per article), :func:`reindex` rebuilds it (``raqib db reindex``).
+(store_articles calls it for every new article: one normalisation per article), :func:`reindex`
+rebuilds it (``raqib db reindex``).
 
 Functions take a Session and never commit (DESIGN convention 7).
 """

@@ -5,7 +5,8 @@ text, Jaccard ≥ 0.5, or the same long headline); the workspace groups with the
 both agree on what a copy is. Grouping costs a few milliseconds an article, so it runs only on the
 articles shown and on their likely copies: the flagged articles dated within WINDOW of them whose
 indexed words (the search index's, storage/search.py) overlap theirs enough to possibly be a copy.
-Three queries whatever the page size: candidates in the window, their words, the few to group.
+Three queries whatever the page size (four when the index lacks an article): candidates in the
+windows, their words, the few to group.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from digests.group import Story, group_stories
+from digests.group import EXACT_BELOW, Story, group_stories
 from digests.select import load_articles
 from storage.models import Article, Classification
 from storage.search import TABLE, index_terms
@@ -33,7 +34,7 @@ OVERLAP = 0.5
 # At most this many articles are grouped for one request (the closest partners of each anchor
 # first): it bounds a page's cost, and stays under digests.group.EXACT_BELOW, so every pair is
 # compared exactly. Only a page whose stories have dozens of copies each can reach it.
-MAX_GROUPED = 40
+MAX_GROUPED = min(40, EXACT_BELOW - 1)
 
 
 WORDS: dict[str, dict[str, str]] = {
@@ -69,8 +70,8 @@ def when() -> Any:
 def _spans(anchors: Sequence[Anchor]) -> list[tuple[datetime, datetime]]:
     """The anchors' windows, overlapping ones merged (a filtered page's rows may be months apart)."""
     spans: list[tuple[datetime, datetime]] = []
-    for when in sorted(a.when for a in anchors):
-        start, end = when - WINDOW, when + WINDOW
+    for moment in sorted(a.when for a in anchors):
+        start, end = moment - WINDOW, moment + WINDOW
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], end)
         else:

@@ -21,7 +21,8 @@ Functions take a Session and never commit (DESIGN convention 7).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -170,6 +171,21 @@ def _matching_ids(session: Session, q: Query) -> Any:
     return text(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :fts").bindparams(fts=_fts_match(q))
 
 
+@contextmanager
+def _index_first(session: Session) -> Iterator[None]:
+    """On PostgreSQL, counts go through the GIN index: the planner prices reading a row's stored
+    tsvector (TOASTed, compressed) like an integer's, and scanned the table for a common word
+    (2.4 s for 100,000 articles, against 0.3 s through the index)."""
+    if _dialect(session) != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
 def _count_matching(session: Session, q: Query) -> int:
     if _dialect(session) == "postgresql":
         sql = f"SELECT count(*) FROM {TABLE} WHERE vector @@ to_tsquery('simple', :tsq)"
@@ -269,15 +285,22 @@ def search(
     # Count and order the ids alone, then read the page's rows: sorting every match with its text
     # (SQLite's sorter carries all selected columns) made a common word take seconds on 100,000 articles.
     ids = stmt.with_only_columns(Article.id)
-    if q.groups and others is base:
-        # Words alone: the index counts its matches (each is an article) without reading 70,000 rows.
-        total = _count_matching(session, q)
-    else:
-        total = int(session.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
+    with _index_first(session):
+        matches = _count_matching(session, q) if q.groups else 0
+        if q.groups and others is base:
+            # Words alone: the index counts its matches (each is an article) without reading 70,000 rows.
+            total = matches
+        else:
+            total = int(session.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
     pages = max(1, -(-total // page_size))
     page = max(1, min(page, pages))
     ordered = ids
-    if q.groups and total > MANY_MATCHES and _dialect(session) == "sqlite":
+    if q.groups and matches <= MANY_MATCHES:
+        # Few matches: start from their ids, listed. Else PostgreSQL, guessing a thousand matches for
+        # any OR of variants, walked ix_articles_when probing each article (2.7 s for 39 matches).
+        listed = list(session.scalars(_matching_ids(session, q)))
+        ordered = others.with_only_columns(Article.id).where(Article.id.in_(listed))
+    elif q.groups and _dialect(session) == "sqlite":
         # Many matches: walk ix_articles_when newest first and stop at the page. ``+ 0`` keeps SQLite
         # from starting at the id list, which reads and sorts every match (0.7 s for 70,000).
         ordered = others.with_only_columns(Article.id).where((Article.id + 0).in_(_matching_ids(session, q)))

@@ -1,7 +1,7 @@
-"""The search shortcuts the web benchmark led to (storage/search.py: a count in the index for a search
-by words alone; over MANY_MATCHES matches, a walk of ix_articles_when newest first) list exactly what
-the plain query lists: same total, same ids in the same order, on every page, with and without filters,
-on SQLite and on the real PostgreSQL."""
+"""The search paths the web benchmark led to (storage/search.py: a count in the index for a search by
+words alone; over MANY_MATCHES matches a walk of ix_articles_when newest first, under it the matches'
+ids listed first) agree: same total, same ids in the same order, on every page, with and without
+filters, on SQLite and on the real PostgreSQL."""
 
 from __future__ import annotations
 

@@ -67,6 +67,13 @@ def when() -> Any:
     return func.coalesce(Article.published_at, Article.fetched_at)
 
 
+def flagged(labels: Sequence[str] = FLAGGED) -> Any:
+    """``label IN labels``, written so that SQLite walks the articles' date index (ix_articles_when)
+    and stops at the page, instead of reading every flagged article through the label index and
+    sorting them all (70 ms against 4 ms on 100,000 articles)."""
+    return func.coalesce(Classification.label, "").in_(list(labels))
+
+
 def _spans(anchors: Sequence[Anchor]) -> list[tuple[datetime, datetime]]:
     """The anchors' windows, overlapping ones merged (a filtered page's rows may be months apart)."""
     spans: list[tuple[datetime, datetime]] = []
@@ -85,7 +92,7 @@ def _candidates(session: Session, anchors: Sequence[Anchor]) -> list[int]:
         select(Article.id)
         .join(Classification, Classification.article_id == Article.id)
         .where(
-            Classification.label.in_(FLAGGED),
+            flagged(),
             or_(*(date.between(start, end) for start, end in _spans(anchors))),
         )
         .order_by(date.desc(), Article.id.desc())

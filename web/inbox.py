@@ -24,7 +24,7 @@ from storage.models import Article, Classification, Review, Source, utcnow
 from storage.reviews import awaiting_review, latest_review_ids, report
 from web.auth import require_user
 from web.copies import WORDS as COPY_WORDS
-from web.copies import Anchor, copy_rows, stories_of, when
+from web.copies import Anchor, copy_rows, flagged, stories_of, when
 from web.i18n import translator
 
 PAGE_SIZE = 25
@@ -105,12 +105,16 @@ def _fired(rule: str) -> Any:
     return cast(Classification.rules, Text).like(f'%"{escaped}"%', escape="\\")
 
 
-def _filtered(stmt: Any, filters: Filters, now: datetime, *, with_label: bool = True) -> Any:
+def _filtered(
+    stmt: Any, filters: Filters, now: datetime, *, with_label: bool = True, by_date: bool = True
+) -> Any:
+    """``stmt`` restricted to the flagged articles the filters keep. ``by_date``: let the database
+    walk the articles by date (a page in date order); else by label (a count over every date)."""
     stmt = stmt.join(Classification, Classification.article_id == Article.id).outerjoin(
         Source, Source.id == Article.source_id
     )
     labels = (filters.label,) if with_label and filters.label else FLAGGED
-    stmt = stmt.where(Classification.label.in_(labels))
+    stmt = stmt.where(flagged(labels) if by_date else Classification.label.in_(labels))
     if filters.period:
         stmt = stmt.where(when() >= now - timedelta(days=PERIODS[filters.period]))
     if filters.outlet:
@@ -129,6 +133,24 @@ def _filtered(stmt: Any, filters: Filters, now: datetime, *, with_label: bool = 
     elif filters.state:
         stmt = stmt.where(_verdict() == filters.state)
     return stmt
+
+
+def _counts(session: Any, filters: Filters, now: datetime) -> dict[str, int]:
+    """Flagged articles per label under the other filters; from the classifications alone (their
+    label index) when no filter needs the article, its source or its reviews."""
+    if filters.period or filters.outlet or filters.country or filters.language or filters.state:
+        stmt = _filtered(
+            select(Classification.label, func.count()).select_from(Article),
+            filters,
+            now,
+            with_label=False,
+            by_date=False,
+        )
+    else:
+        stmt = select(Classification.label, func.count()).where(Classification.label.in_(FLAGGED))
+        if filters.rule:
+            stmt = stmt.where(_fired(filters.rule))
+    return dict(session.execute(stmt.group_by(Classification.label)).all())
 
 
 def _verdicts(session: Any, ids: list[int]) -> dict[int, str]:
@@ -221,10 +243,7 @@ async def inbox_page(request: Request) -> Response:
             filters,
             now,
         )
-        count_stmt = _filtered(
-            select(Classification.label, func.count()).select_from(Article), filters, now, with_label=False
-        )
-        counts = dict(session.execute(count_stmt.group_by(Classification.label)).all())
+        counts = _counts(session, filters, now)
         total = counts.get(filters.label, 0) if filters.label else sum(counts.values())
         rows = session.execute(
             stmt.order_by(when().desc(), Article.id.desc())

@@ -58,6 +58,36 @@ def publication_times(session: Session, name: str, recent: int = RECENT_ITEMS) -
     return [_aware(published or fetched) for published, fetched in rows]
 
 
+def publication_times_of(
+    session: Session, names: Sequence[str], recent: int = RECENT_ITEMS, chunk: int = 500
+) -> dict[str, list[datetime]]:
+    """:func:`publication_times` of many sources in one query per ``chunk`` of names (a window ranks
+    each source's articles), so a tick over 10⁵ sources is not 10⁵ round trips."""
+    from sqlalchemy import func, select
+
+    from storage.models import Article, Source
+
+    when = func.coalesce(Article.published_at, Article.fetched_at)
+    found: dict[str, list[datetime]] = {name: [] for name in names}
+    for start in range(0, len(names), chunk):
+        part = list(names[start : start + chunk])
+        rank = func.row_number().over(partition_by=Article.source_id, order_by=when.desc()).label("rank")
+        ranked = (
+            select(Source.name.label("name"), Article.published_at, Article.fetched_at, rank)
+            .join(Source, Source.id == Article.source_id)
+            .where(Source.name.in_(part), Article.extraction_status == "ok")
+            .subquery()
+        )
+        rows = session.execute(
+            select(ranked.c.name, ranked.c.published_at, ranked.c.fetched_at)
+            .where(ranked.c.rank <= recent)
+            .order_by(ranked.c.name, ranked.c.rank)
+        )
+        for name, published, fetched in rows:
+            found[name].append(_aware(published or fetched))
+    return found
+
+
 def last_polls(session: Session, names: Sequence[str], since: datetime) -> dict[str, datetime]:
     """Start of the newest finished crawl run since ``since`` that covered each source."""
     from sqlalchemy import select
@@ -85,10 +115,11 @@ def due_times(session: Session, group: CrawlGroup, names: Sequence[str], now: da
     assert group.min_interval is not None and group.max_interval is not None
     # A run older than the longest interval cannot make a source not due.
     polls = last_polls(session, names, now - timedelta(seconds=group.max_interval))
+    published = publication_times_of(session, names)
     return [
         schedule(
             name,
-            publication_times(session, name),
+            published[name],
             polls.get(name),
             now,
             group.min_interval,

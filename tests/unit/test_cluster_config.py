@@ -43,3 +43,40 @@ def test_bad_values_name_file_table_and_key(monkeypatch: pytest.MonkeyPatch, tab
 def test_sources_are_split_into_jobs_of_batch_size_in_order() -> None:
     assert batches(["a", "b", "c", "d", "e"], 2) == [("a", "b"), ("c", "d"), ("e",)]
     assert batches([], 5) == []
+
+
+def test_publication_times_of_many_sources_match_one_by_one(tmp_path) -> None:
+    """The daemon's batched due check reads the same times as the per-source query."""
+    from datetime import UTC, datetime, timedelta
+
+    from daemon.polling import publication_times, publication_times_of
+    from storage.db import make_engine, session_factory, unit_of_work, upgrade
+    from storage.models import Article, Source
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'raqib.sqlite'}")
+    upgrade(engine)
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    with unit_of_work(session_factory(engine)) as session:
+        for s, name in enumerate(("a", "b", "c")):
+            source = Source(name=name, outlet=name, kind="feed")
+            session.add(source)
+            session.flush()
+            for i in range(4 + 3 * s):
+                session.add(
+                    Article(
+                        url_hash=f"{name}{i}",
+                        canonical_url=f"http://x/{name}{i}",
+                        requested_url=f"http://x/{name}{i}",
+                        final_url=f"http://x/{name}{i}",
+                        source_id=source.id,
+                        published_at=None if i % 3 == 0 else base - timedelta(hours=i * (s + 1)),
+                        fetched_at=base + timedelta(minutes=i),
+                        extraction_status="ok" if i != 2 else "failed",
+                    )
+                )
+    with session_factory(engine)() as session:
+        batched = publication_times_of(session, ["a", "b", "c", "none"], recent=5, chunk=2)
+        for name in ("a", "b", "c"):
+            assert batched[name] == publication_times(session, name, recent=5)
+        assert batched["none"] == []
+    engine.dispose()

@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from storage.models import Article, Classification, Source, utcnow
+from storage.models import Article, Classification, Review, Source, utcnow
+from storage.reviews import REVIEW_LABELS, VERDICTS
 
 TABLE = "article_search"
 # classifiers/rules/ar/lexicon.yaml morphology.proclitics (a test keeps them equal), longest first.
@@ -49,6 +50,8 @@ MANY_MATCHES = 1_000
 _WORD = re.compile(r"[^\W_]+")
 _CONCEPT = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 LABELS = ("core", "related", "none")
+# Review states a search may ask for: the verdicts, and whether an article was reviewed at all.
+STATES = ("awaiting", "reviewed", *VERDICTS)
 
 
 @lru_cache(maxsize=1)
@@ -200,6 +203,35 @@ class Filters:
     days: int | None = None
     outlet: str = ""  # source name
     concept: str = ""  # a rule name or a concept name
+    country: str = ""  # the source's country code
+    language: str = ""  # the article's detected language
+    state: str = ""  # a review state (STATES) or ""
+
+
+def _verdict() -> Any:
+    """The article's latest verdict, correlated: one probe of the reviews' article index per row the
+    other conditions leave (ranking every review in a subquery is ten times slower on a large archive)."""
+    return (
+        select(Review.verdict)
+        .where(Review.article_id == Article.id)
+        .order_by(Review.created_at.desc(), Review.id.desc())
+        .limit(1)
+        .correlate(Article)
+        .scalar_subquery()
+    )
+
+
+def _in_state(state: str, label: Any) -> Any:
+    """The condition for a review state as the inbox means it: *awaiting* is a flagged article nobody
+    reviewed (storage.reviews.awaiting_review), *reviewed* one with any review, else the latest verdict."""
+    reviewed = select(Review.id).where(Review.article_id == Article.id).exists()
+    if state == "awaiting":
+        return label.in_(REVIEW_LABELS) & ~reviewed
+    if state == "reviewed":
+        return reviewed
+    if state in VERDICTS:
+        return _verdict() == state
+    raise ValueError(f"not a review state: {state!r} (one of {', '.join(STATES)})")
 
 
 @dataclass
@@ -240,7 +272,11 @@ def search(
     now: datetime | None = None,
 ) -> Results:
     """Articles matching every word of ``query`` (and/or ``filters.concept``), newest first, with
-    their title and a snippet cut into plain and marked pieces (escaping is the caller's)."""
+    their title and a snippet cut into plain and marked pieces (escaping is the caller's).
+
+    Every filter is a condition of ``others`` below, which each path (the count, the few matches
+    listed, the many walked in date order) starts from, so they all filter alike. A state outside
+    STATES raises ValueError; the page checks it first."""
     filters = filters or Filters()
     q = parse(query)
     concept = filters.concept if _CONCEPT.match(filters.concept or "") else ""
@@ -271,6 +307,12 @@ def search(
         stmt = stmt.where(_when() >= (now or utcnow()) - timedelta(days=filters.days))
     if filters.outlet:
         stmt = stmt.where(Source.name == filters.outlet)
+    if filters.country:
+        stmt = stmt.where(Source.country == filters.country)
+    if filters.language:
+        stmt = stmt.where(Article.language == filters.language)
+    if filters.state:
+        stmt = stmt.where(_in_state(filters.state, label))
     if concept:
         name = _like_escape(concept)
         stmt = stmt.where(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import db, search
 from storage import repository as repo
+from storage.reviews import add_review
 
 NOW = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)
 
@@ -127,6 +128,78 @@ def test_filters_concept_and_snippets(factory: sessionmaker[Session]) -> None:
     assert [p["text"] for p in hit.snippet if p["mark"]] == ["بالبيتكوين"]
     assert [p["text"] for p in hit.title_pieces if p["mark"]] == ["بالبيتكوين"]
     assert "".join(p["text"] for p in hit.snippet) == ARTICLES[1][3]
+
+
+def _store_more(factory: sessionmaker[Session], ids: dict[str, int]) -> None:
+    """The sources' countries, an English article from a third outlet (core, by money_rule, nobody
+    reviewed it) and reviews: terror relevant; money relevant, then a false alarm (the latest counts);
+    coin, never flagged, missed."""
+    english = repo.ArticleRecord(
+        canonical_url="https://three.example/english",
+        requested_url="https://three.example/english",
+        source_name="wire-three",
+        title="Report on bitcoin donations",
+        text="A group raised bitcoin donations through exchanges, the report said.",
+        language="en",
+        published_at=NOW - timedelta(days=1),
+        date_confidence="high",
+        classification=repo.ClassificationRecord(
+            label="core",
+            score=1.0,
+            rules=["money_rule"],
+            matches=[{"concept": "money", "term": "money", "start": 0, "end": 1}],
+            snippets=[],
+            rules_version="test",
+        ),
+    )
+    with db.unit_of_work(factory) as session:
+        repo.upsert_sources(
+            session,
+            [
+                repo.SourceRecord("wire-one", "وكالة أولى", "MA"),
+                repo.SourceRecord("wire-two", "صحيفة ثانية", "EG"),
+                repo.SourceRecord("wire-three", "نشرة ثالثة", "JO", "en"),
+            ],
+        )
+        stored = repo.store_articles(session, [english]).ids
+        ids["english"] = stored[repo.url_hash("https://three.example/english")]
+        add_review(session, ids["terror"], "relevant", "amina", now=NOW)
+        add_review(session, ids["money"], "relevant", "amina", now=NOW - timedelta(hours=2))
+        add_review(session, ids["money"], "false_alarm", "omar", reason="off_topic", now=NOW)
+        add_review(session, ids["coin"], "missed", "amina", label="related", now=NOW)
+
+
+def test_country_language_and_review_state(factory: sessionmaker[Session]) -> None:
+    ids = _store(factory)
+    _store_more(factory, ids)
+    # Country: the source's.
+    assert _ids(factory, "تقرير", country="MA") == {ids["terror"], ids["money"]}
+    assert _ids(factory, "تقرير", country="EG") == set()
+    assert _ids(factory, "غزيرة", country="EG") == {ids["rain"]}
+    assert _ids(factory, "", concept="money_rule", country="JO") == {ids["english"]}
+    # Language: the article's, not its source's.
+    assert _ids(factory, "", concept="money_rule") == {ids["money"], ids["english"]}
+    assert _ids(factory, "", concept="money_rule", language="ar") == {ids["money"]}
+    assert _ids(factory, "bitcoin", language="en") == {ids["english"]}
+    assert _ids(factory, "bitcoin", language="ar") == set()
+    # Review state as the inbox means it: awaiting is flagged and unreviewed; a verdict is the latest.
+    assert _ids(factory, "", concept="money_rule", state="awaiting") == {ids["english"]}
+    assert _ids(factory, "تقرير", state="awaiting") == set()
+    assert _ids(factory, "تقرير", state="reviewed") == {ids["terror"], ids["money"]}
+    assert _ids(factory, "تقرير", state="relevant") == {ids["terror"]}
+    assert _ids(factory, "تقرير", state="false_alarm") == {ids["money"]}
+    assert _ids(factory, "بيتكوين", state="missed") == {ids["coin"]}
+    assert _ids(factory, "غزيرة", state="reviewed") == set()
+    # Together, and with the older filters.
+    assert _ids(factory, "تقرير", country="MA", language="ar", state="relevant", label="related") == {
+        ids["terror"]
+    }
+    assert _ids(factory, "تقرير", country="MA", state="relevant", label="core") == set()
+    with db.unit_of_work(factory) as session:
+        results = search.search(session, "تقرير", search.Filters(state="reviewed"), now=NOW)
+        assert results.total == 2 and results.pages == 1
+        with pytest.raises(ValueError, match="not a review state"):
+            search.search(session, "تقرير", search.Filters(state="pending"), now=NOW)
 
 
 def test_bad_queries_are_bounded(factory: sessionmaker[Session]) -> None:

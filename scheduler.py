@@ -13,7 +13,7 @@ are in the ``daemon`` package, each with one job and none importing this file:
     daemon/local.py     the local runner: a watched child process (time limit, memory ceiling)
     daemon/schedule.py  the APScheduler scheduler: job store, stable job ids, reconcile, --once
     daemon/cluster.py   cluster mode: jobs written to PostgreSQL and published to Celery/RabbitMQ
-    daemon/worker.py    `raqib worker`, the Celery worker that runs them
+    daemon/worker.py    what a cluster job does on a worker; worker_command.py: `raqib worker`
 """
 
 from __future__ import annotations

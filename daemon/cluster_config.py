@@ -15,9 +15,10 @@ mode and nothing here is used. Keys::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from daemon.values import ConfigError, parse_duration
 
 BROKER_ENV = "RAQIB_BROKER_URL"
 _KEYS = {"broker_url", "batch", "max_tries", "lease_ttl", "heartbeat", "queue"}
@@ -43,14 +44,9 @@ class ClusterConfig:
         return str(maybe_sanitize_url(self.broker_url))
 
 
-def cluster_from_mapping(
-    data: dict[str, Any],
-    shown: str,
-    error: type[Exception],
-    parse_duration: Callable[[Any, str], float],
-) -> ClusterConfig | None:
-    """The validated ``[cluster]`` table (None in local mode). The caller's error class and duration
-    parser are passed in, so that this module and ``daemon.config`` do not import each other."""
+def cluster_from_mapping(data: dict[str, Any], shown: str) -> ClusterConfig | None:
+    """The validated ``[cluster]`` table of a parsed TOML document; None in local mode."""
+    error = ConfigError
     table = data.get("cluster", {})
     if not isinstance(table, dict):
         raise error(f"{shown}: [cluster]: expected a table")

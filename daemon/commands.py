@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from daemon import cluster_status, worker
+from daemon import cluster_status, worker_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `raqib worker` and `raqib cluster`."""
-    worker.register(subparsers)
+    worker_command.register(subparsers)
     cluster_status.register(subparsers)

@@ -49,16 +49,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.cluster_config import ClusterConfig, cluster_from_mapping
+from daemon.values import ConfigError, parse_duration, parse_time
 
 CONFIG_ENV = "RAQIB_CONFIG"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-class ConfigError(ValueError):
-    """A bad value in the [daemon] tables, named with its file, table and key."""
 
 
 @dataclass(frozen=True)
@@ -125,41 +120,6 @@ class DaemonConfig:
 
     def group(self, name: str) -> CrawlGroup | None:
         return next((group for group in self.groups if group.name == name), None)
-
-
-def parse_duration(value: Any, where: str) -> float:
-    """Seconds from a number (seconds) or a string such as "90s", "15m", "1h30m", "1d"."""
-    if isinstance(value, bool):
-        raise ConfigError(f'{where}: expected a duration such as "30m", got a boolean')
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().lower().replace(" ", "")
-        parts = _DURATION.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise ConfigError(f'{where}: cannot read duration {value!r} (use e.g. "90s", "15m", "1h30m")')
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
-    else:
-        raise ConfigError(f'{where}: expected a duration such as "30m", got {value!r}')
-    if seconds <= 0:
-        raise ConfigError(f"{where}: must be > 0, got {value!r}")
-    return seconds
-
-
-def _parse_time(value: Any, where: str) -> time:
-    if isinstance(value, time):
-        return value
-    match = (
-        re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(value).strip())
-        if isinstance(value, str)
-        else None
-    )
-    if not match:
-        raise ConfigError(f'{where}: expected a local time "HH:MM", got {value!r}')
-    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        raise ConfigError(f"{where}: no such time of day {value!r}")
-    return time(hour, minute, second)
 
 
 def _command(value: Any, where: str) -> tuple[str, ...]:
@@ -258,7 +218,7 @@ def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
     digest_at: time | None = defaults.digest_at
     if "digest_at" in table.data:
         raw = table.data["digest_at"]
-        digest_at = None if raw in ("", False) else _parse_time(raw, table.where("digest_at"))
+        digest_at = None if raw in ("", False) else parse_time(raw, table.where("digest_at"))
     digest_every = table.duration("digest_every", None)
     days = table.data.get("digest_days", [])
     if not isinstance(days, list) or any(not isinstance(d, str) or d.lower()[:3] not in _DAYS for d in days):
@@ -275,7 +235,7 @@ def config_from_mapping(data: dict[str, Any], path: str = "") -> DaemonConfig:
             f"{table.where('reclassify_before_digest')}: expected true or false, got {reclassify!r}"
         )
     return DaemonConfig(
-        cluster=cluster_from_mapping(data, shown, ConfigError, parse_duration),
+        cluster=cluster_from_mapping(data, shown),
         path=path,
         timezone=timezone,
         sources_file=str(_relative_to(path, sources)) if sources else "",

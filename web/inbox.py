@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from storage.models import Article, Classification, Review, Source, utcnow
-from storage.reviews import awaiting_review, latest_review_ids, report
+from storage.reviews import awaiting_review, figures, latest_review_ids
 from web.auth import require_user
 from web.copies import WORDS as COPY_WORDS
 from web.copies import Anchor, copy_rows, flagged, stories_of, when
@@ -254,7 +254,7 @@ async def inbox_page(request: Request) -> Response:
         verdicts = _verdicts(session, [r.id for r, _ in grouped])
         choices = _choices(session, packs)
         waiting = awaiting_review(session)
-        metrics = report(session)
+        metrics = figures(session)
     stories = [
         {
             "id": r.id,

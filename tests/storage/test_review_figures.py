@@ -54,7 +54,9 @@ def _review(session: Session, article_id: int, verdict: str, who: str, minutes: 
 
 def _awaiting_row_by_row(session: Session) -> int:
     flagged = set(
-        session.scalars(select(Classification.article_id).where(Classification.label.in_(("core", "related"))))
+        session.scalars(
+            select(Classification.article_id).where(Classification.label.in_(("core", "related")))
+        )
     )
     reviewed = set(session.scalars(select(Review.article_id)))
     return len(flagged - reviewed)

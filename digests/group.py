@@ -150,8 +150,12 @@ def group_stories(
     parent = list(range(len(articles)))
     titles = [" ".join(_TOKEN.findall(normalise(a.title))) for a in articles]
     sets = [shingles(f"{a.title}\n{a.text}", normalise) for a in articles]
+    sizes = [len(s) for s in sets]
     for i, j in _pairs(sets):
-        if jaccard(sets[i], sets[j]) >= threshold:
+        # |a ∩ b| ≤ min and |a ∪ b| ≥ max, so Jaccard ≤ min/max: pairs of very unequal length cannot
+        # reach the threshold and skip the set operations (the same decisions, fewer of them).
+        small, large = sorted((sizes[i], sizes[j]))
+        if small >= threshold * large and jaccard(sets[i], sets[j]) >= threshold:
             parent[_find(parent, i)] = _find(parent, j)
     # Identical headlines from different outlets are one story even when one copy's body failed to
     # extract fully (a teaser page against the full wire text).

@@ -208,7 +208,7 @@ class Filters:
     state: str = ""  # a review state (STATES) or ""
 
 
-def _verdict() -> Any:
+def latest_verdict() -> Any:
     """The article's latest verdict, correlated: one probe of the reviews' article index per row the
     other conditions leave (ranking every review in a subquery is ten times slower on a large archive)."""
     return (
@@ -221,7 +221,7 @@ def _verdict() -> Any:
     )
 
 
-def _in_state(state: str, label: Any) -> Any:
+def in_review_state(state: str, label: Any) -> Any:
     """The condition for a review state as the inbox means it: *awaiting* is a flagged article nobody
     reviewed (storage.reviews.awaiting_review), *reviewed* one with any review, else the latest verdict."""
     reviewed = select(Review.id).where(Review.article_id == Article.id).exists()
@@ -230,7 +230,7 @@ def _in_state(state: str, label: Any) -> Any:
     if state == "reviewed":
         return reviewed
     if state in VERDICTS:
-        return _verdict() == state
+        return latest_verdict() == state
     raise ValueError(f"not a review state: {state!r} (one of {', '.join(STATES)})")
 
 
@@ -312,7 +312,7 @@ def search(
     if filters.language:
         stmt = stmt.where(Article.language == filters.language)
     if filters.state:
-        stmt = stmt.where(_in_state(filters.state, label))
+        stmt = stmt.where(in_review_state(filters.state, label))
     if concept:
         name = _like_escape(concept)
         stmt = stmt.where(

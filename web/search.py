@@ -5,7 +5,7 @@ filters, a search by concept or rule, marked snippets, and — for an article th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,10 +16,13 @@ from starlette.responses import RedirectResponse, Response
 
 from storage import search as store
 from storage.db import DatabaseError
-from storage.models import Article, Review, Source
+from storage.models import Article, Review
 from storage.reviews import REVIEW_LABELS, ReviewError, add_review, latest_review_ids
 from web.auth import LoginRequired, check_csrf, require_reviewer, require_user, safe_next
 from web.i18n import translator
+from web.inbox import STATES
+from web.inbox import WORDS as INBOX_WORDS
+from web.inbox import _choices as filter_choices
 
 PERIODS = {"1": 1, "7": 7, "30": 30}
 WORDS: dict[str, dict[str, str]] = {
@@ -43,11 +46,16 @@ WORDS: dict[str, dict[str, str]] = {
     "bad_concept": {"ar": "اسم المفهوم أو القاعدة غير صالح", "en": "Not a concept or rule name"},
     "mark_missed": {"ar": "فاته التصنيف", "en": "Mark missed"},
     "missed_as": {"ar": "كان يستحق", "en": "should be"},
+    "unknown_choice": {
+        "ar": "«{value}» ليست من خيارات «{what}»؛ لم تطبق هذه التصفية",
+        "en": "«{value}» is not one of the choices for {what}: that filter was not applied",
+    },
 }
 
 
 def words(language: str) -> Callable[..., str]:
-    return translator(WORDS, language)
+    # The inbox's filter names (country, language) are the search's too.
+    return translator({**INBOX_WORDS, **WORDS}, language)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,9 @@ class Form:
     label: str = ""
     period: str = ""
     outlet: str = ""
+    country: str = ""
+    language: str = ""
+    state: str = ""
     page: int = 1
 
     @classmethod
@@ -67,14 +78,30 @@ class Form:
         except ValueError:
             page = 1
         label, period = p.get("label", ""), p.get("period", "")
+        # Country, language and state are checked against the page's choices (see checked()).
         return cls(
-            p.get("q", "")[: store.MAX_QUERY_CHARS * 20],
-            p.get("concept", "").strip()[:100],
-            label if label in store.LABELS else "",
-            period if period in PERIODS else "",
-            p.get("outlet", "")[:100],
-            page,
+            q=p.get("q", "")[: store.MAX_QUERY_CHARS * 20],
+            concept=p.get("concept", "").strip()[:100],
+            label=label if label in store.LABELS else "",
+            period=period if period in PERIODS else "",
+            outlet=p.get("outlet", "")[:100],
+            country=p.get("country", "").strip()[:100],
+            language=p.get("language", "").strip()[:100],
+            state=p.get("state", "").strip()[:100],
+            page=page,
         )
+
+    def checked(self, choices: dict[str, list[Any]], t: Callable[..., str]) -> tuple[Form, list[str]]:
+        """The form without the country, language or review state that is not one of the choices,
+        and a note for each value dropped."""
+        allowed = {
+            "country": choices["countries"],
+            "language": choices["languages"],
+            "state": STATES,
+        }
+        dropped = {k: v for k, v in self.__dict__.items() if k in allowed and v and v not in allowed[k]}
+        notes = [t("unknown_choice", value=v[:16], what=t(k)) for k, v in dropped.items()]
+        return replace(self, **dict.fromkeys(dropped, "")), notes
 
     def query(self, **changes: Any) -> str:
         values = {**self.__dict__, **changes}
@@ -83,13 +110,23 @@ class Form:
 
 async def search_page(request: Request) -> Response:
     user = require_user(request)
-    form = Form.from_request(request)
-    language = request.session.get("lang", "ar")
+    t = words(request.session.get("lang", "ar"))
     results, verdicts = None, {}
-    asked = bool(form.q.strip() or form.concept)
+    packs = request.app.state.packs()
     with request.app.state.read() as session:
+        choices = filter_choices(session, packs)
+        form, notes = Form.from_request(request).checked(choices, t)
+        asked = bool(form.q.strip() or form.concept)
         if asked:
-            filters = store.Filters(form.label, PERIODS.get(form.period), form.outlet, form.concept)
+            filters = store.Filters(
+                label=form.label,
+                days=PERIODS.get(form.period),
+                outlet=form.outlet,
+                concept=form.concept,
+                country=form.country,
+                language=form.language,
+                state=form.state,
+            )
             results = store.search(session, form.q, filters, form.page)
             hit_ids = [hit.id for hit in results.hits]
             if hit_ids:
@@ -100,16 +137,19 @@ async def search_page(request: Request) -> Response:
                         )
                     ).all()
                 )
-        outlets = session.execute(select(Source.name, Source.outlet).order_by(Source.outlet)).all()
     pages = results.pages if results else 1
     page = results.page if results else 1
     context = {
-        "t": words(language),
+        "t": t,
         "form": form,
+        "notes": notes,
         "asked": asked,
         "results": results,
         "verdicts": verdicts,
-        "outlets": outlets,
+        "outlets": choices["outlets"],
+        "countries": choices["countries"],
+        "languages": choices["languages"],
+        "states": STATES,
         "periods": list(PERIODS),
         "labels": store.LABELS,
         "review_labels": REVIEW_LABELS,

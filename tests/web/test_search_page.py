@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from storage import db
 from storage import repository as repo
 from storage.models import Review
-from tests.web.conftest import NOW
+from storage.reviews import add_review
+from tests.web.conftest import NOW, add_third_outlet, seed
 from tests.web.test_app import csrf_of, login
 from web.app import create_app
 
@@ -147,3 +148,85 @@ def test_viewer_gets_403_on_missed(client, archive) -> None:
     assert "/missed" not in page.text
     response = client.post(f"/story/{weather}/missed", data={"label": "core", "csrf": csrf_of(page.text)})
     assert response.status_code == 403
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def third_outlet_client(request, tmp_path):
+    """The web archive with wire-three (JO: an Arabic copy and an English story) and reviews: seizure
+    relevant, hostile a false alarm, weather missed; the copy, flagged, awaits review. SQLite and the
+    real PostgreSQL (skipped when unreachable outside CI)."""
+    if request.param == "postgresql":
+        archive = request.getfixturevalue("pg_archive")
+    else:
+        archive = seed(f"sqlite:///{tmp_path / 'web.sqlite'}")
+    add_third_outlet(archive)
+    ids = archive["ids"]
+    engine = db.make_engine(archive["url"])
+    with db.unit_of_work(db.session_factory(engine)) as session:
+        add_review(session, ids["seizure"], "relevant", "rev", now=NOW)
+        add_review(session, ids["hostile"], "false_alarm", "rev", reason="off_topic", now=NOW)
+        add_review(session, ids["weather"], "missed", "rev", label="related", now=NOW)
+    engine.dispose()
+    app = create_app(archive["url"], secret_key="test-secret")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client, ids
+    app.state.engine.dispose()
+
+
+def test_filters_by_country_language_and_review_state(third_outlet_client) -> None:
+    client, ids = third_outlet_client
+    login(client, "view")
+
+    def found(**params: str) -> set[int]:
+        page = client.get("/search", params=params)
+        assert page.status_code == 200 and "filter-note" not in page.text
+        return result_ids(page.text)
+
+    coin = {"q": "بيتكوين"}
+    assert found(**coin) == {ids["seizure"], ids["hostile"], ids["copy"]}
+    # Country: the source's.
+    assert found(**coin, country="MA") == {ids["seizure"]}
+    assert found(**coin, country="EG") == {ids["hostile"]}
+    assert found(**coin, country="JO") == {ids["copy"]}
+    # Language: the article's (wire-three's sources are configured as Arabic).
+    assert found(q="bitcoin") == {ids["english"]}
+    assert found(q="bitcoin", language="ar") == set()
+    assert found(q="bitcoin", language="en") == {ids["english"]}
+    assert found(**coin, language="ar", country="JO") == {ids["copy"]}
+    # Review state as in the inbox; a verdict found by search (missed) counts as reviewed.
+    assert found(**coin, state="awaiting") == {ids["copy"]}
+    assert found(**coin, state="relevant") == {ids["seizure"]}
+    assert found(**coin, state="false_alarm") == {ids["hostile"]}
+    assert found(q="أمطار", state="reviewed") == {ids["weather"]}
+    assert found(q="أمطار", state="awaiting") == set()
+    # The selects offer the inbox's choices and keep what was chosen.
+    page = client.get("/search", params={**coin, "country": "JO", "language": "ar", "state": "awaiting"}).text
+    for name, value in (("country", "EG"), ("language", "en"), ("state", "false_alarm")):
+        assert re.search(rf'<select name="{name}">.*?<option value="{value}"', page, re.S)
+    assert 'value="JO" selected' in page and 'value="ar" selected' in page
+    assert 'value="awaiting" selected' in page
+
+
+def test_bad_filter_values_are_noted_and_not_applied(third_outlet_client) -> None:
+    client, ids = third_outlet_client
+    login(client, "rev")
+    everything = result_ids(client.get("/search", params={"q": "بيتكوين"}).text)
+    for name, value in (("country", "<b>XX</b>"), ("language", "klingon"), ("state", "pending")):
+        page = client.get("/search", params={"q": "بيتكوين", name: value})
+        assert page.status_code == 200 and result_ids(page.text) == everything
+        (note,) = re.findall(r'<p class="error filter-note" role="alert">(.*?)</p>', page.text)
+        assert "لم تطبق هذه التصفية" in note
+        assert ("&lt;b&gt;XX" if name == "country" else value) in note
+        assert "<b>XX" not in page.text
+        # Dropped from the form, so the links and the *missed* form's way back do not carry it.
+        rain = client.get("/search", params={"q": "أمطار", name: value}).text
+        (back,) = re.findall(r'name="back" value="([^"]*)"', rain)
+        assert back.startswith("/search?q=") and f"{name}=" not in back
+    english = client.get("/search", params={"q": "بيتكوين", "state": "pending", "lang": "en"}).text
+    assert "is not one of the choices for Review" in english
+    # A good value next to a bad one still applies.
+    both = client.get("/search", params={"q": "بيتكوين", "country": "EG", "state": "pending"}).text
+    assert result_ids(both) == {ids["hostile"]} and "filter-note" in both
+    kept = client.get("/search", params={"q": "أمطار", "country": "MA", "state": "reviewed"}).text
+    (back,) = re.findall(r'name="back" value="([^"]*)"', kept)
+    assert "country=MA" in back and "state=reviewed" in back

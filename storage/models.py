@@ -262,6 +262,9 @@ Index("ix_articles_source_published", Article.source_id, Article.published_at)
 # The order every page lists articles in (published, else fetched, newest first): lets a search for a
 # common word read matches in that order and stop at the page (migration 0007_web_indexes).
 Index("ix_articles_when", func.coalesce(Article.published_at, Article.fetched_at))
+# An outlet's articles in that order: the inbox filtered by outlet walks them newest first and stops at
+# the page, and counts a period as a range (migration 0009_inbox_indexes).
+Index("ix_articles_source_when", Article.source_id, func.coalesce(Article.published_at, Article.fetched_at))
 
 
 class ClusterJob(Base):

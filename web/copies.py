@@ -5,8 +5,9 @@ text, Jaccard ≥ 0.5, or the same long headline); the workspace groups with the
 both agree on what a copy is. Grouping costs a few milliseconds an article, so it runs only on the
 articles shown and on their likely copies: the flagged articles dated within WINDOW of them whose
 indexed words (the search index's, storage/search.py) overlap theirs enough to possibly be a copy.
-Three queries whatever the page size (four when the index lacks an article): candidates in the
-windows, their words, the few to group.
+A query for the candidates of each window (overlapping windows merged; the newest first, stopping
+once MAX_CANDIDATES are found), then one for their words (two when the index lacks an article) and
+one for the few to group.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from digests.group import EXACT_BELOW, Story, group_stories
@@ -87,18 +88,25 @@ def _spans(anchors: Sequence[Anchor]) -> list[tuple[datetime, datetime]]:
 
 
 def _candidates(session: Session, anchors: Sequence[Anchor]) -> list[int]:
+    """The newest MAX_CANDIDATES flagged articles in the anchors' windows, newest first. One query
+    a window, newest window first, each walking the date index and stopping at MAX_CANDIDATES: an OR
+    of the windows made SQLite read every article in them and sort them (31 against 15 ms for a
+    filtered page on 100,000 articles). The windows are disjoint and each older than the one before,
+    so once MAX_CANDIDATES are found the older windows cannot add any."""
     date = when()
-    stmt = (
-        select(Article.id)
-        .join(Classification, Classification.article_id == Article.id)
-        .where(
-            flagged(),
-            or_(*(date.between(start, end) for start, end in _spans(anchors))),
+    found: list[int] = []
+    for start, end in reversed(_spans(anchors)):
+        if len(found) >= MAX_CANDIDATES:
+            break
+        stmt = (
+            select(Article.id)
+            .join(Classification, Classification.article_id == Article.id)
+            .where(flagged(), date.between(start, end))
+            .order_by(date.desc(), Article.id.desc())
+            .limit(MAX_CANDIDATES)
         )
-        .order_by(date.desc(), Article.id.desc())
-        .limit(MAX_CANDIDATES)
-    )
-    return list(session.scalars(stmt))
+        found.extend(session.scalars(stmt))
+    return found[:MAX_CANDIDATES]
 
 
 def _words(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:

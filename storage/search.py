@@ -21,11 +21,10 @@ Functions take a Session and never commit (DESIGN convention 7).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select, text
@@ -33,62 +32,17 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article, Classification, Review, Source, utcnow
 from storage.reviews import REVIEW_LABELS, VERDICTS
+from storage.search_words import index_terms, marks, normalizer, pieces, snippet, variants, words
 
 TABLE = "article_search"
-# classifiers/rules/ar/lexicon.yaml morphology.proclitics (a test keeps them equal), longest first.
-PROCLITICS_RAW = ("و ف ب ل ك ال وال فال بال كال لل ولل فلل وب فب ول فل وك وبال فبال وكال").split()
-PROTECTED_RAW = (
-    "بيتكوين بتكوين تيثر بينانس باينانس إيثريوم ايثيريوم إيثيريوم بلوكتشين الكتروني إلكترونية "
-    "إلكترونيا مونيرو تلغرام تليغرام كوين"
-).split()
-MIN_STEM = 3
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 8
-SNIPPET_CHARS = 220
 # Above this many matches a page is found by walking the articles in date order (see search()).
 MANY_MATCHES = 1_000
-_WORD = re.compile(r"[^\W_]+")
 _CONCEPT = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 LABELS = ("core", "related", "none")
 # Review states a search may ask for: the verdicts, and whether an article was reviewed at all.
 STATES = ("awaiting", "reviewed", *VERDICTS)
-
-
-@lru_cache(maxsize=1)
-def _normalizer() -> Any:
-    from classifiers.normalize import Normalizer
-
-    return Normalizer()
-
-
-@lru_cache(maxsize=1)
-def _affixes() -> tuple[tuple[str, ...], frozenset[str]]:
-    fold = _normalizer().text
-    proclitics = sorted({fold(p).strip() for p in PROCLITICS_RAW}, key=len, reverse=True)
-    return tuple(proclitics), frozenset(fold(p).strip() for p in PROTECTED_RAW)
-
-
-def words(normalised: str) -> list[str]:
-    """The words of an already normalised text."""
-    return _WORD.findall(normalised)
-
-
-def variants(word: str) -> list[str]:
-    """The word and the word without each proclitic chain it may carry (three letters at least left)."""
-    proclitics, protected = _affixes()
-    out = [word]
-    if word in protected:
-        return out
-    for p in proclitics:
-        if word.startswith(p) and len(word) - len(p) >= MIN_STEM:
-            out.append(word[len(p) :])
-    return out
-
-
-def index_terms(title: str, body: str) -> str:
-    """What the index keeps for an article: its distinct word variants (one normalisation)."""
-    folded = _normalizer().text(f"{title or ''}\n{body or ''}")
-    return " ".join(dict.fromkeys(v for w in words(folded) for v in variants(w)))
 
 
 def _dialect(session: Session) -> str:
@@ -150,7 +104,7 @@ def parse(query: str) -> Query:
     """Normalise and cut a query the way articles are indexed (bounded: long queries are shortened)."""
     raw = query or ""
     note = "shortened" if len(raw) > MAX_QUERY_CHARS else ""
-    found = words(_normalizer().text(raw[:MAX_QUERY_CHARS]))
+    found = words(normalizer().text(raw[:MAX_QUERY_CHARS]))
     if len(found) > MAX_QUERY_WORDS:
         note = "shortened"
     groups = tuple(dict.fromkeys(tuple(variants(w)) for w in found[:MAX_QUERY_WORDS]))
@@ -370,54 +324,3 @@ def search(
     ]
     note = q.note if q.note != "empty" else ""
     return Results(hits, total, page, pages, note)
-
-
-def marks(original: str, terms: frozenset[str]) -> list[tuple[int, int]]:
-    """Spans of ``original`` whose words match one of ``terms`` (a variant in common)."""
-    if not terms or not original:
-        return []
-    nt = _normalizer()(original)
-    out = []
-    for m in _WORD.finditer(nt.flat):
-        if terms.intersection(variants(m.group())):
-            out.append(nt.to_original(m.start(), m.end()))
-    return out
-
-
-def pieces(original: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
-    """``original[start:end]`` as plain and marked pieces."""
-    out, pos = [], start
-    for s, e in spans:
-        s, e = max(s, start, pos), min(e, end)
-        if e <= s:
-            continue
-        if s > pos:
-            out.append({"text": original[pos:s], "mark": False})
-        out.append({"text": original[s:e], "mark": True})
-        pos = e
-    if pos < end:
-        out.append({"text": original[pos:end], "mark": False})
-    return out
-
-
-def snippet(original: str, terms: frozenset[str], width: int = SNIPPET_CHARS) -> list[dict[str, Any]]:
-    """A window of the text around its first matched word, cut at spaces, with the matches marked."""
-    spans = marks(original, terms)
-    if spans:
-        first = spans[0][0]
-        start = max(0, first - width // 3)
-        if start:
-            space = original.find(" ", start, first)
-            start = space + 1 if space >= 0 else start
-    else:
-        start = 0
-    end = min(len(original), start + width)
-    if end < len(original):
-        space = original.rfind(" ", start, end)
-        end = space if space > start else end
-    out = pieces(original, start, end, spans)
-    if start > 0:
-        out.insert(0, {"text": "… ", "mark": False})
-    if end < len(original):
-        out.append({"text": " …", "mark": False})
-    return out

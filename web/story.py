@@ -17,7 +17,7 @@ from classifiers.policy import score_meaning
 from storage.db import DatabaseError
 from storage.models import Article, CrawlRun
 from storage.reviews import REASONS, ReviewError, add_review, history
-from storage.search import pieces
+from storage.search_words import pieces
 from web.auth import LoginRequired, check_csrf, require_reviewer, require_user
 from web.copies import WORDS as COPY_WORDS
 from web.copies import Anchor, copy_rows, stories_of

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from classifiers.evidence import describe_rules, merge_spans, place
 from storage.rules_install import Applied, apply_candidate, candidate_under_roots
-from storage.search import pieces
+from storage.search_words import pieces
 from storage.whatif import DEFAULT_DAYS, MAX_DAYS, StoryChange, WhatIf, WhatIfError, load_candidate, what_if
 from web.auth import CurrentUser, check_csrf, require_reviewer
 from web.i18n import translator

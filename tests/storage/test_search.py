@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import db, search
+from storage import db, search, search_words
 from storage import repository as repo
 from storage.reviews import add_review
 
@@ -247,8 +247,8 @@ def test_proclitics_are_the_arabic_packs() -> None:
     from classifiers.loader import load_ruleset
 
     morphology = load_ruleset().packs["ar"].morphology
-    assert set(search.PROCLITICS_RAW) == set(morphology.proclitics)
-    assert set(search.PROTECTED_RAW) == set(morphology.protected)
+    assert set(search_words.PROCLITICS_RAW) == set(morphology.proclitics)
+    assert set(search_words.PROTECTED_RAW) == set(morphology.protected)
 
 
 def test_raqib_db_reindex(

@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from storage.models import Article, Classification, Review, Source, utcnow
 from storage.reviews import awaiting_review, figures, latest_review_ids
+from storage.search import latest_verdict
 from web.auth import require_user
 from web.copies import WORDS as COPY_WORDS
 from web.copies import Anchor, copy_rows, flagged, stories_of, when
@@ -84,20 +85,6 @@ class Filters:
         return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == 1)})
 
 
-def _verdict() -> Any:
-    """The article's latest verdict, correlated: one lookup in the reviews' article index per row
-    the other conditions leave (a subquery ranking every review made each inbox query ten times
-    slower on a large archive)."""
-    return (
-        select(Review.verdict)
-        .where(Review.article_id == Article.id)
-        .order_by(Review.created_at.desc(), Review.id.desc())
-        .limit(1)
-        .correlate(Article)
-        .scalar_subquery()
-    )
-
-
 def _fired(rule: str) -> Any:
     # The rule names are validated (_NAME), so their JSON form is the name in quotes; LIKE on the
     # JSON text works the same on SQLite and PostgreSQL. "_" is a LIKE wildcard: escaped.
@@ -131,7 +118,7 @@ def _filtered(
     elif filters.state == "reviewed":
         stmt = stmt.where(reviewed)
     elif filters.state:
-        stmt = stmt.where(_verdict() == filters.state)
+        stmt = stmt.where(latest_verdict() == filters.state)
     return stmt
 
 
@@ -167,7 +154,7 @@ def _rule_names(packs: dict[str, Any]) -> list[str]:
     return sorted({rule.name for pack in packs.values() for rule in pack.rules})
 
 
-def _choices(session: Any, packs: dict[str, Any]) -> dict[str, list[Any]]:
+def filter_choices(session: Any, packs: dict[str, Any]) -> dict[str, list[Any]]:
     """What the filters offer: outlets, countries and languages of the configured sources (and the
     rule packs' languages), the packs' rules."""
     sources = session.execute(
@@ -252,7 +239,7 @@ async def inbox_page(request: Request) -> Response:
         ).all()
         grouped, hidden = _group_page(session, list(rows), filters, now)
         verdicts = _verdicts(session, [r.id for r, _ in grouped])
-        choices = _choices(session, packs)
+        choices = filter_choices(session, packs)
         waiting = awaiting_review(session)
         metrics = figures(session)
     stories = [

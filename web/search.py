@@ -20,9 +20,8 @@ from storage.models import Article, Review
 from storage.reviews import REVIEW_LABELS, ReviewError, add_review, latest_review_ids
 from web.auth import LoginRequired, check_csrf, require_reviewer, require_user, safe_next
 from web.i18n import translator
-from web.inbox import STATES
+from web.inbox import STATES, filter_choices
 from web.inbox import WORDS as INBOX_WORDS
-from web.inbox import _choices as filter_choices
 
 PERIODS = {"1": 1, "7": 7, "30": 30}
 WORDS: dict[str, dict[str, str]] = {

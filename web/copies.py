@@ -68,10 +68,14 @@ def when() -> Any:
     return func.coalesce(Article.published_at, Article.fetched_at)
 
 
-def flagged(labels: Sequence[str] = FLAGGED) -> Any:
-    """``label IN labels``, written so that SQLite walks the articles' date index (ix_articles_when)
-    and stops at the page, instead of reading every flagged article through the label index and
-    sorting them all (70 ms against 4 ms on 100,000 articles)."""
+def flagged(labels: Sequence[str] = FLAGGED, dialect: str = "sqlite") -> Any:
+    """``label IN labels``. On SQLite written as ``coalesce(label, '') IN …`` so that it walks the
+    articles' date index (ix_articles_when) and stops at the page, instead of reading every flagged
+    article through the label index and sorting them all (70 ms against 4 ms on 100,000 articles).
+    Plain on PostgreSQL, whose planner misjudges how many rows the expression keeps (417 for 10,000)
+    and picks slow plans for deep pages; it walks the date index for a plain ``IN`` too."""
+    if dialect == "postgresql":
+        return Classification.label.in_(list(labels))
     return func.coalesce(Classification.label, "").in_(list(labels))
 
 
@@ -101,7 +105,7 @@ def _candidates(session: Session, anchors: Sequence[Anchor]) -> list[int]:
         stmt = (
             select(Article.id)
             .join(Classification, Classification.article_id == Article.id)
-            .where(flagged(), date.between(start, end))
+            .where(flagged(dialect=session.get_bind().dialect.name), date.between(start, end))
             .order_by(date.desc(), Article.id.desc())
             .limit(MAX_CANDIDATES)
         )

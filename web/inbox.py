@@ -93,7 +93,13 @@ def _fired(rule: str) -> Any:
 
 
 def _filtered(
-    stmt: Any, filters: Filters, now: datetime, *, with_label: bool = True, by_date: bool = True
+    stmt: Any,
+    filters: Filters,
+    now: datetime,
+    *,
+    with_label: bool = True,
+    by_date: bool = True,
+    dialect: str = "sqlite",
 ) -> Any:
     """``stmt`` restricted to the flagged articles the filters keep. ``by_date``: let the database
     walk the articles by date (a page in date order); else by label (a count over every date)."""
@@ -101,7 +107,7 @@ def _filtered(
         Source, Source.id == Article.source_id
     )
     labels = (filters.label,) if with_label and filters.label else FLAGGED
-    stmt = stmt.where(flagged(labels) if by_date else Classification.label.in_(labels))
+    stmt = stmt.where(flagged(labels, dialect) if by_date else Classification.label.in_(labels))
     if filters.period:
         stmt = stmt.where(when() >= now - timedelta(days=PERIODS[filters.period]))
     if filters.outlet:
@@ -179,7 +185,9 @@ def _group_page(session: Any, rows: list[Any], filters: Filters, now: datetime) 
     if members:
         passing = set(
             session.scalars(
-                _filtered(select(Article.id).select_from(Article), filters, now).where(
+                _filtered(
+                    select(Article.id).select_from(Article), filters, now, dialect=session.get_bind().dialect.name
+                ).where(
                     Article.id.in_(sorted(members))
                 )
             )
@@ -229,6 +237,7 @@ async def inbox_page(request: Request) -> Response:
             ).select_from(Article),
             filters,
             now,
+            dialect=session.get_bind().dialect.name,
         )
         counts = _counts(session, filters, now)
         total = counts.get(filters.label, 0) if filters.label else sum(counts.values())

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("raqib.daemon")
 
+# A source whose job was parked (it kept killing workers) is not enqueued again for this long: it
+# shows as failing in the digest's health and in `raqib cluster status` until someone looks.
+PARK_HOLD = timedelta(hours=24)
 BACKOFF_FIRST = 5.0
 BACKOFF_MAX = 300.0
 
@@ -58,7 +61,8 @@ class Dispatcher:
         horizon = timedelta(seconds=(group.timeout + 120) * (self.cluster.max_tries + 1))
         with unit_of_work(self.sessions) as session:
             busy = store.sources_with_open_jobs(session, horizon)
-            todo = [name for name in names if name not in busy]
+            parked = store.recently_parked(session, PARK_HOLD)
+            todo = [name for name in names if name not in busy and name not in parked]
             jobs = [
                 store.NewJob(
                     group=group.name,
@@ -71,13 +75,18 @@ class Dispatcher:
                 for batch in batches(todo, self.cluster.batch)
             ]
             ids = store.add_jobs(session, jobs)
-        waiting = len(names) - len(todo)
+        held = sorted(set(names) & parked)
+        waiting = len(names) - len(todo) - len(held)
         log.info(
-            "crawl %s: %d job(s) written for %d source(s)%s",
+            "crawl %s: %d job(s) written for %d source(s)%s%s",
             group.name,
             len(ids),
             len(todo),
             f"; {waiting} source(s) skipped, their previous job is still open" if waiting else "",
+            f"; held back (a job of theirs was parked within {PARK_HOLD.total_seconds() / 3600:.0f} h): "
+            + ", ".join(held)
+            if held
+            else "",
         )
         self.flush(force=True)
         return ids

@@ -181,7 +181,7 @@ def source_health(
 
 def _with_parked_jobs(session: Session, report: list[SourceHealth], since: datetime) -> list[SourceHealth]:
     """Cluster mode: a source whose crawl job was parked (it kept killing workers) is failing, whatever
-    its other runs did: nobody crawls it until someone looks."""
+    its other runs did: the daemon holds it back for a day (daemon.cluster.PARK_HOLD)."""
     from dataclasses import replace
 
     from storage.cluster import parked_sources

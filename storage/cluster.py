@@ -61,6 +61,16 @@ def sources_with_open_jobs(session: Session, horizon: timedelta) -> set[str]:
     return {name for sources in rows for name in sources}
 
 
+def recently_parked(session: Session, hold: timedelta) -> set[str]:
+    """Sources of jobs parked within ``hold``: not enqueued again meanwhile, or they would kill
+    ``max_tries`` more workers at every tick."""
+    since = utcnow() - hold
+    rows = session.scalars(
+        select(ClusterJob.sources).where(ClusterJob.state == "parked", ClusterJob.finished_at >= since)
+    )
+    return {name for sources in rows for name in sources}
+
+
 def add_jobs(session: Session, jobs: Iterable[NewJob]) -> list[int]:
     """Write jobs as ``pending`` (not yet published); returns their ids in order."""
     rows = [

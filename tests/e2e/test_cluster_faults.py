@@ -73,6 +73,10 @@ def test_a_job_that_kills_its_workers_is_parked_after_max_tries_and_shows_in_hea
     assert parked.state == "parked" and parked.attempts == 3
     assert "parked after 2 deliveries" in parked.reason
     assert survivor.proc.poll() is None
+    # The next tick does not enqueue it again: it would kill max_tries more workers.
+    tick = _run([*DAEMON, "--config", str(config), "--db", pg_db, "--once"])
+    assert tick.returncode == 0 and "held back (a job of theirs was parked within 24 h): crasher" in tick.stderr
+    assert len(jobs(pg_db)) == 1
     # Both crawl runs the dead workers left were closed by the next delivery, with the reason.
     assert [(run.status, run.errors[-1]["reason"]) for run in crawl_runs(pg_db)] == [("killed", "worker_lost")] * 2
 

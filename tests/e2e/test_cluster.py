@@ -8,6 +8,7 @@ import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -117,9 +118,25 @@ def test_three_workers_crawl_thirty_sources_each_article_stored_once(
             periods.sort()
             for (_s1, end1), (start2, _e2) in zip(periods, periods[1:], strict=False):
                 assert end1 <= start2, f"{name} crawled by two runs at once"
-        # The site saw every source's start URLs.
-        requested = {record.path for record in site.requests}
-        assert any("copy=1" in path for path in requested) and any("copy=0" in path for path in requested)
+        # The site's request log: every source's feed was requested, each time inside one of that
+        # source's crawl runs (which, above, never overlap): no crawl of a source outside its lease.
+        import yaml
+
+        start_paths = {
+            record["name"]: {urlsplit(url)._replace(scheme="", netloc="").geturl() for url in record["start_urls"]}
+            for record in yaml.safe_load((tmp_path / "sources.yaml").read_text("utf-8"))["sources"]
+        }
+        log = site.requests
+        for name, paths in start_paths.items():
+            times = [record.time for record in log if record.path in paths]
+            assert times, f"{name}: its feed was never requested"
+            for when in times:
+                inside = [
+                    (start, end)
+                    for start, end in spans[name]
+                    if start.timestamp() - 1 <= when <= end.timestamp() + 1
+                ]
+                assert inside, f"{name}: its feed was requested at {when}, outside every crawl run of it"
 
         duplicates = _scalar(
             pg_db,

@@ -3,6 +3,7 @@ the job and crawl-run rows read back through the project's storage layer."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,30 @@ lease_ttl = "30s"
         encoding="utf-8",
     )
     return path
+
+
+def write_sources(path: Path, *names: str) -> Path:
+    """A sources file of feeds named ``names`` on a loopback port nothing listens on (the tests that use
+    it run a stand-in crawl command, or only need the names)."""
+    path.write_text(
+        "sources:\n"
+        + "".join(
+            f'  - name: {name}\n    outlet: Test\n    kind: feed\n    start_urls: ["http://127.0.0.1:9/{name}.xml"]\n'
+            for name in names
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def daemon_once(config: Path, db: str) -> str:
+    """One tick of every crawl group: `raqib daemon --once` publishes the jobs and exits 0; its log."""
+    done = subprocess.run(
+        [*DAEMON, "--config", str(config), "--db", db, "--once"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cluster mode" in done.stderr
+    return done.stderr
 
 
 def cloned_sources(

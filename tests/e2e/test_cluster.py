@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.cluster_env import (
-    DAEMON,
     STATUS,
     WORKER,
     all_final,
     cloned_sources,
+    daemon_once,
     jobs,
     prepare_database,
     write_config,
@@ -26,15 +26,6 @@ from tests.e2e.cluster_env import (
 from tests.e2e.procs import crawl_runs, pid_alive, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def _enqueue(config: Path, db: str) -> None:
-    """One tick of every crawl group: `raqib daemon --once` publishes the jobs and exits."""
-    done = subprocess.run(
-        [*DAEMON, "--config", str(config), "--db", db, "--once"], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "cluster mode" in done.stderr
 
 
 def _scalar(db: str, query: Any) -> Any:
@@ -77,7 +68,7 @@ def test_three_workers_crawl_thirty_sources_each_article_stored_once(
         ]
         for worker in workers:
             worker.wait_log(r"ready\.", timeout=120)
-        _enqueue(config, pg_db)
+        daemon_once(config, pg_db)
         # Jobs that overlap the daemon's, as a second scheduler or a hand-made enqueue would publish:
         # the leases must keep any source from being crawled by two workers at once.
         engine = make_engine(pg_db)
@@ -183,7 +174,7 @@ def test_a_job_held_by_a_sigkilled_worker_is_delivered_again_and_finishes_elsewh
         prepare_database(pg_db)
         first = start_daemon(["--config", str(config), "--db", pg_db, "--concurrency", "1"], command=WORKER)
         first.wait_log(r"ready\.", timeout=60)
-        _enqueue(config, pg_db)
+        daemon_once(config, pg_db)
         # The job is running (its crawl run has its child's pid) on the first worker: kill that worker.
         wait_for(
             lambda: any(run.status == "running" and run.stats.get("daemon/pid") for run in crawl_runs(pg_db)),

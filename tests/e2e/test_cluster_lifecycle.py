@@ -5,36 +5,23 @@ enqueues, as in local mode."""
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.cluster_env import DAEMON, WORKER, all_final, jobs, prepare_database, write_config
+from tests.e2e.cluster_env import (
+    WORKER,
+    all_final,
+    daemon_once,
+    jobs,
+    prepare_database,
+    write_config,
+    write_sources,
+)
 from tests.e2e.procs import FAKE_CRAWL, crawl_runs, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def _sources(path: Path, *names: str) -> Path:
-    path.write_text(
-        "sources:\n"
-        + "".join(
-            f'  - name: {name}\n    outlet: Test\n    kind: feed\n    start_urls: ["http://127.0.0.1:9/{name}.xml"]\n'
-            for name in names
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
-def _once(config: Path, db: str) -> str:
-    done = subprocess.run(
-        [*DAEMON, "--config", str(config), "--db", db, "--once"], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stderr
 
 
 def test_a_worker_stopped_with_sigterm_hands_its_job_back_without_counting_a_try(
@@ -45,13 +32,13 @@ def test_a_worker_stopped_with_sigterm_hands_its_job_back_without_counting_a_try
         tmp_path / "raqib.toml",
         broker_url=broker_url,
         queue=cluster_queue,
-        sources=_sources(tmp_path / "sources.yaml", "a"),
+        sources=write_sources(tmp_path / "sources.yaml", "a"),
         crawl_command=["python", str(FAKE_CRAWL), "--sleep", "60", "--marker", str(marker)],
         extra_daemon='shutdown_grace = "1s"',
     )
     prepare_database(pg_db)
     first = start_daemon(["--config", str(config), "--db", pg_db, "--concurrency", "1"], command=WORKER)
-    _once(config, pg_db)
+    daemon_once(config, pg_db)
     wait_for(lambda: marker.exists() and "start" in marker.read_text(), 120, "the crawl to start")
     first.signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0, first.log()[-3000:]
@@ -80,7 +67,7 @@ def test_adaptive_intervals_decide_what_the_cluster_daemon_enqueues(
         tmp_path / "raqib.toml",
         broker_url=broker_url,
         queue=cluster_queue,
-        sources=_sources(tmp_path / "sources.yaml", "fast", "slow"),
+        sources=write_sources(tmp_path / "sources.yaml", "fast", "slow"),
         crawl_command=["python", str(FAKE_CRAWL)],
         batch=1,
         groups=(
@@ -91,11 +78,11 @@ def test_adaptive_intervals_decide_what_the_cluster_daemon_enqueues(
     prepare_database(pg_db)
     start_daemon(["--config", str(config), "--db", pg_db, "--concurrency", "2"], command=WORKER)
     # Never crawled: both are due, one job each.
-    log = _once(config, pg_db)
+    log = daemon_once(config, pg_db)
     assert "2 source(s) due, 0 not due" in log
     final = wait_for(lambda: (found := all_final(pg_db)) and len(found) == 2 and found, 120, "both jobs to end")
     assert {job.sources[0] for job in final} == {"fast", "slow"}
     # Just crawled, and an hour is the shortest interval: nothing is due, nothing is enqueued.
-    log = _once(config, pg_db)
+    log = daemon_once(config, pg_db)
     assert "0 source(s) due, 2 not due" in log
     assert len(jobs(pg_db)) == 2

@@ -3,14 +3,13 @@ else; once the site publishes a story the next job parses the feed and stores it
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.cluster_env import DAEMON, WORKER, all_final, prepare_database, write_config
+from tests.e2e.cluster_env import WORKER, all_final, daemon_once, prepare_database, write_config
 from tests.e2e.procs import crawl_runs, wait_for
 
 pytestmark = pytest.mark.slow
@@ -42,10 +41,7 @@ def _story() -> Any:
 
 
 def _tick(config: Path, db: str, expected_jobs: int) -> Any:
-    done = subprocess.run(
-        [*DAEMON, "--config", str(config), "--db", db, "--once"], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    daemon_once(config, db)
     final = wait_for(
         lambda: (found := all_final(db)) and len(found) == expected_jobs and found, 180, "the job to end", interval=0.3
     )

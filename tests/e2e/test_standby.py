@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.cluster_env import DAEMON, jobs, prepare_database, write_config
+from tests.e2e.cluster_env import DAEMON, jobs, prepare_database, write_config, write_sources
 from tests.e2e.procs import toml_list, wait_for
 
 pytestmark = pytest.mark.slow
@@ -29,11 +29,7 @@ def test_standby_takes_over_without_scheduling_anything_twice(
     ticks = tmp_path / "digest-ticks"
     # The digest job's command only records when it ran: each line is one delivery.
     script = "import sys, time; open(sys.argv[1], 'a').write(repr(time.time()) + chr(10))"
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(
-        'sources:\n  - name: a\n    outlet: A\n    kind: feed\n    start_urls: ["http://127.0.0.1:9/a.xml"]\n',
-        encoding="utf-8",
-    )
+    sources = write_sources(tmp_path / "sources.yaml", "a")
     config = write_config(
         tmp_path / "raqib.toml",
         broker_url=broker_url,
